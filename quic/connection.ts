@@ -1,0 +1,401 @@
+/**
+ * One QUIC connection over a quiche state machine. Sans-IO towards the
+ * network: the driver feeds it datagrams (`receive`), drains datagrams to send
+ * (`poll`), and arms a timer from `timeout()`; the application sees web
+ * streams, a handshake promise and a close promise.
+ *
+ * @module
+ */
+import { type HostPort, type NativeConnection, Shutdown } from "./_native.ts";
+import {
+  describeClose,
+  type QuicCloseInfo,
+  QuicConnectionError,
+  QuicHandshakeError,
+  QuicStreamError,
+  TransportErrorCode,
+} from "./errors.ts";
+import { QuicStream, type StreamIo } from "./stream.ts";
+import type { QuicConn } from "./engine.ts";
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Whether we opened the connection or accepted it. */
+export type Role = "client" | "server";
+
+/** Driver hooks a connection calls; the driver owns sockets and timers. */
+export interface ConnectionDriver {
+  /** The connection has datagrams to send or a new deadline. */
+  wake(connection: QuicConnection): void;
+}
+
+/** Creation options of a `QuicConnection`. */
+export interface ConnectionInit {
+  role: Role;
+  local: HostPort;
+  remote: HostPort;
+  driver: ConnectionDriver;
+  /** Client only: called with a new resumable session after the handshake and after each new ticket. */
+  onSession?: (session: Uint8Array) => void;
+  /** Client only: the session offered for resumption, if any. */
+  offeredSession?: boolean;
+}
+
+/** Opened by the peer if the low bit of the ID differs from ours (RFC 9000 §2.1). */
+function initiator(id: number): Role {
+  return (id & 1) === 0 ? "client" : "server";
+}
+
+function isBidi(id: number): boolean {
+  return (id & 2) === 0;
+}
+
+function streamError(id: number, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const reset = /^StreamReset\((\d+)\)/.exec(message);
+  if (reset) return new QuicStreamError(id, "reset", Number(reset[1]));
+  const stopped = /^StreamStopped\((\d+)\)/.exec(message);
+  if (stopped) return new QuicStreamError(id, "stopped", Number(stopped[1]));
+  return new Error(`QUIC stream ${id}: ${message}`, { cause: error });
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A QUIC connection: streams, 0-RTT state, session export and close. */
+export class QuicConnection implements StreamIo, QuicConn {
+  /** Client or server. */
+  readonly role: Role;
+  /** Our UDP address. */
+  readonly local: HostPort;
+  /** The peer's UDP address. */
+  readonly remote: HostPort;
+  /** Resolves when the TLS handshake completes; rejects with `QuicHandshakeError`. */
+  readonly handshake: Promise<void>;
+  /** Resolves once the connection is fully closed (after draining). */
+  readonly closed: Promise<QuicCloseInfo>;
+  /** Bidirectional streams the peer opened. */
+  readonly incomingBidirectionalStreams: ReadableStream<QuicStream>;
+  /** Unidirectional streams the peer opened. */
+  readonly incomingUnidirectionalStreams: ReadableStream<QuicStream>;
+
+  #native: NativeConnection;
+  #driver: ConnectionDriver;
+  #streams = new Map<number, QuicStream>();
+  #bidiIn!: ReadableStreamDefaultController<QuicStream>;
+  #uniIn!: ReadableStreamDefaultController<QuicStream>;
+  #nextLocal = { bidi: 0, uni: 0 };
+  #peerSeen = { bidi: -1, uni: -1 };
+  #peerGaps = new Set<number>();
+  #handshake = Promise.withResolvers<void>();
+  #closed = Promise.withResolvers<QuicCloseInfo>();
+  #established = false;
+  #finished = false;
+  #creditWaiters: Array<() => void> = [];
+  #onSession?: (session: Uint8Array) => void;
+  #lastSession: Uint8Array | null = null;
+  #offeredSession: boolean;
+
+  constructor(native: NativeConnection, init: ConnectionInit) {
+    this.#native = native;
+    this.role = init.role;
+    this.local = init.local;
+    this.remote = init.remote;
+    this.#driver = init.driver;
+    this.#onSession = init.onSession;
+    this.#offeredSession = init.offeredSession ?? false;
+    const base = init.role === "client" ? 0 : 1;
+    this.#nextLocal = { bidi: base, uni: base + 2 };
+    this.handshake = this.#handshake.promise;
+    this.handshake.catch(() => {}); // observed through `closed` when nobody awaits it
+    this.closed = this.#closed.promise;
+    this.incomingBidirectionalStreams = new ReadableStream({
+      start: (c) => void (this.#bidiIn = c),
+    });
+    this.incomingUnidirectionalStreams = new ReadableStream({
+      start: (c) => void (this.#uniIn = c),
+    });
+  }
+
+  /** The negotiated ALPN protocol; empty before the handshake has chosen one. */
+  get protocol(): string {
+    return decoder.decode(this.#native.applicationProto());
+  }
+
+  /** True while data we send or receive travels as 0-RTT early data. */
+  get earlyData(): boolean {
+    return this.#native.isInEarlyData();
+  }
+
+  /** True when this connection resumed a session (0-RTT or 1-RTT resumption). */
+  get resumed(): boolean {
+    return this.#native.isResumed();
+  }
+
+  /** True once the handshake has completed. */
+  get established(): boolean {
+    return this.#established;
+  }
+
+  /** Client only: whether a session was offered for 0-RTT. */
+  get offeredSession(): boolean {
+    return this.#offeredSession;
+  }
+
+  /** The connection IDs routing to this connection: ours, as the peer addresses us. */
+  get sourceId(): Uint8Array {
+    return this.#native.sourceId();
+  }
+
+  /** Client only: the latest resumable session, or null before the first ticket. */
+  session(): Uint8Array | null {
+    return this.#native.session();
+  }
+
+  /** Packet and byte counters. */
+  stats(): { sent: number; recv: number; lost: number; sentBytes: number; recvBytes: number } {
+    const s = this.#native.stats();
+    return {
+      sent: s.sent,
+      recv: s.recv,
+      lost: s.lost,
+      sentBytes: s.sentBytes,
+      recvBytes: s.recvBytes,
+    };
+  }
+
+  /** Opens a bidirectional stream; waits for the handshake (unless in 0-RTT) and for stream credit. */
+  createBidirectionalStream(): Promise<QuicStream> {
+    return this.#open("bidi");
+  }
+
+  /** Opens a unidirectional stream. */
+  createUnidirectionalStream(): Promise<QuicStream> {
+    return this.#open("uni");
+  }
+
+  /** Closes with an application error code and reason; resolves when fully closed. */
+  close(options: { code?: number; reason?: string } = {}): Promise<QuicCloseInfo> {
+    if (!this.#finished && !this.#native.isClosed()) {
+      this.#native.close(true, options.code ?? 0, encoder.encode(options.reason ?? ""));
+      this.#driver.wake(this);
+    }
+    return this.closed;
+  }
+
+  // ---- driver side -------------------------------------------------------
+
+  /** Feeds one UDP datagram. Returns false if quiche rejected it (it is dropped, never thrown). */
+  receive(datagram: Uint8Array, from: HostPort): boolean {
+    try {
+      this.#native.recv(datagram, { from, to: this.local });
+    } catch {
+      return false;
+    }
+    this.#afterInput();
+    return true;
+  }
+
+  /** Writes the next datagram to send into `out`; returns its length, or 0 when none is due. */
+  poll(out: Uint8Array): number {
+    let result;
+    try {
+      result = this.#native.send(out);
+    } catch {
+      return 0;
+    }
+    return result === null ? 0 : result[0];
+  }
+
+  /** Milliseconds until `onTimeout` must run; null when no timer is needed. */
+  timeout(): number | null {
+    return this.#native.timeout();
+  }
+
+  /** Runs quiche's timers (loss detection, idle, draining). */
+  onTimeout(): void {
+    this.#native.onTimeout();
+    this.#afterInput();
+  }
+
+  /** True once quiche is closed and the driver can forget this connection. */
+  get isClosed(): boolean {
+    return this.#native.isClosed();
+  }
+
+  /** Called by the driver after `isClosed` turns true: settles every promise. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const info = this.#closeInfo();
+    const error = this.#established
+      ? new QuicConnectionError(`QUIC connection to ${this.#peer()} ${describeClose(info)}`, info)
+      : new QuicHandshakeError(
+        `QUIC handshake with ${this.#peer()} failed: ${describeClose(info)}`,
+        info,
+      );
+    this.#handshake.reject(error);
+    for (const stream of this.#streams.values()) stream.onConnectionClosed(error);
+    this.#streams.clear();
+    for (const waiter of this.#creditWaiters.splice(0)) waiter();
+    for (const c of [this.#bidiIn, this.#uniIn]) {
+      try {
+        c.close();
+      } catch { /* already closed by a cancelled reader */ }
+    }
+    this.#closed.resolve(info);
+  }
+
+  // ---- StreamIo ------------------------------------------------------------
+
+  /** @internal */
+  recv(id: number, out: Uint8Array): [number, boolean] | null {
+    try {
+      return this.#native.streamRecv(id, out);
+    } catch (error) {
+      throw streamError(id, error);
+    }
+  }
+
+  /** @internal */
+  send(id: number, data: Uint8Array, fin: boolean): number {
+    if (this.#finished) throw new QuicConnectionError("QUIC connection closed", this.#closeInfo());
+    try {
+      const written = this.#native.streamSend(id, data, fin);
+      return written ?? -1;
+    } catch (error) {
+      if (error instanceof Error && error.message === "Done") return -1;
+      throw streamError(id, error);
+    }
+  }
+
+  /** @internal */
+  shutdown(id: number, direction: "read" | "write", code: number): void {
+    if (this.#finished) return;
+    try {
+      this.#native.streamShutdown(id, direction === "read" ? Shutdown.Read : Shutdown.Write, code);
+    } catch { /* the stream is already gone in quiche: nothing to shut down */ }
+    this.#driver.wake(this);
+  }
+
+  /** @internal */
+  wake(): void {
+    if (!this.#finished) this.#driver.wake(this);
+  }
+
+  /** @internal */
+  done(stream: QuicStream): void {
+    if (stream.finished) this.#streams.delete(stream.id);
+  }
+
+  // ---- internals ---------------------------------------------------------
+
+  #peer(): string {
+    return `${this.remote.host}:${this.remote.port}`;
+  }
+
+  #closeInfo(): QuicCloseInfo {
+    const idle = this.#native.isTimedOut();
+    const peer = this.#native.peerError();
+    const local = this.#native.localError();
+    const error = peer ?? local;
+    return {
+      remote: peer !== null,
+      app: error?.isApp ?? false,
+      code: error?.errorCode ?? (idle ? 0 : TransportErrorCode.NO_ERROR),
+      reason: error ? decoder.decode(error.reason) : "",
+      idle: idle && error === null,
+    };
+  }
+
+  async #open(kind: "bidi" | "uni"): Promise<QuicStream> {
+    for (;;) {
+      if (this.#finished) {
+        throw new QuicConnectionError(
+          `Cannot open a stream: QUIC connection to ${this.#peer()} is closed`,
+          this.#closeInfo(),
+        );
+      }
+      const ready = this.#established || this.#native.isInEarlyData();
+      const left = kind === "bidi"
+        ? this.#native.peerStreamsLeftBidi()
+        : this.#native.peerStreamsLeftUni();
+      if (ready && left > 0) break;
+      if (!ready) await this.handshake;
+      else await new Promise<void>((resolve) => this.#creditWaiters.push(resolve));
+    }
+    const id = this.#nextLocal[kind];
+    this.#nextLocal[kind] += 4;
+    // A zero-length write makes quiche create the stream, so credit is taken now.
+    this.#native.streamSend(id, new Uint8Array(0), false);
+    const stream = new QuicStream(id, this, {
+      read: kind === "bidi",
+      write: true,
+      earlyData: this.#native.isInEarlyData(),
+    });
+    this.#streams.set(id, stream);
+    return stream;
+  }
+
+  /** Is `id` a stream the peer opens that we have not seen yet? Tracks gaps (RFC 9000 §3.2). */
+  #isNewPeerStream(id: number): boolean {
+    if (initiator(id) === this.role) return false;
+    const kind = isBidi(id) ? "bidi" : "uni";
+    const seen = this.#peerSeen[kind];
+    if (id > seen) {
+      for (let gap = seen < 0 ? (id & 3) : seen + 4; gap < id; gap += 4) this.#peerGaps.add(gap);
+      this.#peerSeen[kind] = id;
+      return true;
+    }
+    return this.#peerGaps.delete(id);
+  }
+
+  #afterInput(): void {
+    const native = this.#native;
+    if (!this.#established && native.isEstablished()) {
+      this.#established = true;
+      this.#handshake.resolve();
+    }
+    for (const id of native.readable()) {
+      let stream = this.#streams.get(id);
+      if (!stream) {
+        if (!this.#isNewPeerStream(id)) continue;
+        const bidi = isBidi(id);
+        stream = new QuicStream(id, this, {
+          read: true,
+          write: bidi,
+          earlyData: this.role === "server" && native.isInEarlyData(),
+        });
+        this.#streams.set(id, stream);
+        try {
+          (bidi ? this.#bidiIn : this.#uniIn).enqueue(stream);
+        } catch {
+          // Nobody accepts streams any more: refuse this one (RFC 9000 §3.5).
+          stream.readable?.cancel();
+          stream.writable?.abort();
+          continue;
+        }
+      }
+      stream.onReadable();
+    }
+    for (const stream of this.#streams.values()) {
+      if (stream.blocked) stream.onWritable();
+    }
+    if (this.#creditWaiters.length > 0) {
+      for (const waiter of this.#creditWaiters.splice(0)) waiter();
+    }
+    if (this.#onSession && this.#established) this.#exportSession();
+  }
+
+  #exportSession(): void {
+    const session = this.#native.session();
+    if (session === null) return;
+    if (this.#lastSession !== null && sameBytes(session, this.#lastSession)) return;
+    this.#lastSession = session;
+    this.#onSession!(session);
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The QUIC driver: owns one UDP socket and the timers of every connection on
+ * it, routes datagrams by destination connection ID, answers unknown versions
+ * with Version Negotiation, validates addresses with Retry when asked, and
+ * holds 0-RTT datagrams that overtake their Initial.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { type HostPort, PacketType, quiche } from "./_native.ts";
+import {
+  clientConfig,
+  type QuicClientTls,
+  type QuicLimits,
+  type QuicServerTls,
+  resolveLimits,
+  serverConfig,
+} from "./config.ts";
+import { type ConnectionDriver, QuicConnection } from "./connection.ts";
+import { EarlyDatagrams } from "./early_datagrams.ts";
+import { RetryTokens } from "./retry_token.ts";
+
+/** Length of the connection IDs we issue; short headers are parsed with it. */
+export const CID_LENGTH = 16;
+
+/** Counters an endpoint keeps; all only ever grow. */
+export interface EndpointCounters {
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Datagrams that failed to parse or that quiche refused. */
+  datagramsDropped: number;
+  /** Initials refused because the listener is at its connection limit. */
+  connectionsRefused: number;
+  connectionsAccepted: number;
+  versionNegotiations: number;
+  retriesSent: number;
+  /** Initials with a token that failed validation. */
+  invalidTokens: number;
+  /** 0-RTT datagrams held until their Initial arrived. */
+  earlyDatagramsHeld: number;
+}
+
+/** How a listener on this endpoint accepts connections. */
+export interface ListenOptions {
+  tls: QuicServerTls;
+  alpn: readonly string[];
+  limits?: QuicLimits;
+  /**
+   * Require a Retry round trip before accepting (RFC 9000 §8.1). Turn on for
+   * listeners that face untrusted clients; off for internal links, where it
+   * would cost the round trip that 0-RTT saves.
+   */
+  validateAddress?: boolean;
+}
+
+/** How to open a client connection from this endpoint. */
+export interface ConnectOptions {
+  remote: HostPort;
+  /** Name for SNI and certificate verification. */
+  serverName: string;
+  tls: QuicClientTls;
+  alpn: readonly string[];
+  limits?: QuicLimits;
+  /** A session to resume; with it, streams opened before the handshake travel as 0-RTT. */
+  session?: Uint8Array;
+  /** Receives each new resumable session (after the handshake and after every new ticket). */
+  onSession?: (session: Uint8Array) => void;
+}
+
+interface ServerState {
+  config: ReturnType<typeof serverConfig>;
+  limits: ReturnType<typeof resolveLimits>;
+  tokens: RetryTokens | null;
+  incoming: ReadableStreamDefaultController<QuicConnection>;
+  count: number;
+}
+
+function cidKey(cid: Uint8Array): string {
+  return String.fromCharCode(...cid);
+}
+
+function hostPort(addr: Deno.Addr): HostPort {
+  const net = addr as Deno.NetAddr;
+  return { host: net.hostname, port: net.port };
+}
+
+/** One UDP socket carrying any number of client and server connections. */
+export class QuicEndpoint implements ConnectionDriver {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly local: HostPort;
+  /** Counters for monitoring and tests. */
+  readonly counters: EndpointCounters = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    datagramsDropped: 0,
+    connectionsRefused: 0,
+    connectionsAccepted: 0,
+    versionNegotiations: 0,
+    retriesSent: 0,
+    invalidTokens: 0,
+    earlyDatagramsHeld: 0,
+  };
+  /** Connections accepted by `listen`. */
+  readonly incoming: ReadableStream<QuicConnection>;
+
+  #socket: Deno.DatagramConn;
+  #byCid = new Map<string, QuicConnection>();
+  #keys = new Map<QuicConnection, string[]>();
+  #timers = new Map<QuicConnection, { id: ReturnType<typeof setTimeout>; deadline: number }>();
+  #dirty = new Set<QuicConnection>();
+  #server: ServerState | null = null;
+  #incoming!: ReadableStreamDefaultController<QuicConnection>;
+  #early = new EarlyDatagrams();
+  #out = new Uint8Array(65536);
+  #closing = false;
+  #loop: Promise<void>;
+
+  /** Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::"). */
+  constructor(hostname: string, port = 0) {
+    this.#socket = Deno.listenDatagram({ transport: "udp", hostname, port });
+    this.local = hostPort(this.#socket.addr);
+    this.incoming = new ReadableStream({ start: (c) => void (this.#incoming = c) });
+    this.#loop = this.#receiveLoop();
+  }
+
+  /** Number of live connections. */
+  get connections(): number {
+    return this.#keys.size;
+  }
+
+  /** Starts accepting connections; they appear on `incoming`. */
+  listen(options: ListenOptions): void {
+    if (this.#server) throw new Error("Cannot listen: this endpoint already listens");
+    const limits = resolveLimits(options.limits);
+    this.#server = {
+      config: serverConfig(options.tls, options.alpn, limits),
+      limits,
+      tokens: options.validateAddress ? new RetryTokens() : null,
+      incoming: this.#incoming,
+      count: 0,
+    };
+  }
+
+  /**
+   * Opens a client connection. It returns at once, before the handshake: with
+   * a `session`, streams opened now go out as 0-RTT in the first flight.
+   */
+  connect(options: ConnectOptions): QuicConnection {
+    if (this.#closing) throw new Error("Cannot connect: the endpoint is closed");
+    const limits = resolveLimits(options.limits);
+    const config = clientConfig(options.tls, options.alpn, limits);
+    const scid = randomBytes(CID_LENGTH);
+    const native = quiche.Connection.connect(
+      options.serverName,
+      scid,
+      this.local,
+      options.remote,
+      config,
+    );
+    let offered = false;
+    if (options.session) {
+      try {
+        native.setSession(options.session);
+        offered = true;
+      } catch {
+        // An unparsable session means a full handshake, not a failure.
+      }
+    }
+    const connection = new QuicConnection(native, {
+      role: "client",
+      local: this.local,
+      remote: options.remote,
+      driver: this,
+      onSession: options.onSession,
+      offeredSession: offered,
+    });
+    this.#register(connection, [cidKey(scid)]);
+    if (offered) {
+      // Let the caller open streams first so the request rides in the first flight.
+      setTimeout(() => this.#service(connection), 0);
+    } else {
+      this.#service(connection);
+    }
+    return connection;
+  }
+
+  /** ConnectionDriver: schedules a send pass for `connection` in a microtask. */
+  wake(connection: QuicConnection): void {
+    if (this.#dirty.has(connection)) return;
+    this.#dirty.add(connection);
+    queueMicrotask(() => this.#service(connection));
+  }
+
+  /** Closes every connection (sending CONNECTION_CLOSE) and the socket. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const connection of [...this.#keys.keys()]) {
+      connection.close({ reason: "endpoint closing" });
+      this.#service(connection);
+      this.#forget(connection);
+    }
+    try {
+      this.#incoming.close();
+    } catch { /* already closed */ }
+    this.#socket.close();
+    await this.#loop;
+  }
+
+  async #receiveLoop(): Promise<void> {
+    const buffer = new Uint8Array(65536);
+    while (!this.#closing) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await this.#socket.receive(buffer);
+      } catch (error) {
+        if (this.#closing) return;
+        // ICMP errors surface as receive failures on some systems; keep serving.
+        if (error instanceof Deno.errors.ConnectionRefused) continue;
+        throw error;
+      }
+      this.#onDatagram(received[0], hostPort(received[1]));
+    }
+  }
+
+  #onDatagram(data: Uint8Array, from: HostPort): void {
+    this.counters.datagramsIn++;
+    let header;
+    try {
+      header = quiche.Header.fromSlice(data, CID_LENGTH);
+    } catch {
+      this.counters.datagramsDropped++;
+      return;
+    }
+    const key = cidKey(header.dcid);
+    const connection = this.#byCid.get(key);
+    if (connection) {
+      if (!connection.receive(data, from)) this.counters.datagramsDropped++;
+      this.wake(connection);
+      return;
+    }
+    const server = this.#server;
+    if (!server || header.ty === PacketType.Short || this.#closing) {
+      this.counters.datagramsDropped++;
+      return;
+    }
+    if (!quiche.versionIsSupported(header.version)) {
+      // RFC 9000 §6.1: answer with the versions we support.
+      const length = quiche.negotiateVersion(header.scid, header.dcid, this.#out);
+      this.counters.versionNegotiations++;
+      this.#transmit(this.#out.slice(0, length), from);
+      return;
+    }
+    if (header.ty === PacketType.ZeroRTT) {
+      // RFC 9000 §5.2.2: 0-RTT may overtake its Initial; hold it briefly.
+      if (this.#early.hold(key, data, from)) this.counters.earlyDatagramsHeld++;
+      else this.counters.datagramsDropped++;
+      return;
+    }
+    if (header.ty !== PacketType.Initial || data.byteLength < quiche.MIN_CLIENT_INITIAL_LEN) {
+      // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes.
+      this.counters.datagramsDropped++;
+      return;
+    }
+    this.#accept(server, header, data, from, key);
+  }
+
+  #accept(
+    server: ServerState,
+    header: { dcid: Uint8Array; scid: Uint8Array; version: number; token?: Uint8Array },
+    data: Uint8Array,
+    from: HostPort,
+    key: string,
+  ): void {
+    if (server.count >= server.limits.maxConnections) {
+      this.counters.connectionsRefused++;
+      return;
+    }
+    let scid: Uint8Array;
+    let odcid: Uint8Array | null = null;
+    if (server.tokens) {
+      const token = header.token;
+      if (!token || token.byteLength === 0) {
+        const retryScid = randomBytes(CID_LENGTH);
+        const fresh = server.tokens.mint(from, header.dcid, retryScid);
+        const length = quiche.retry(
+          header.scid,
+          header.dcid,
+          retryScid,
+          fresh,
+          header.version,
+          this.#out,
+        );
+        this.counters.retriesSent++;
+        this.#transmit(this.#out.slice(0, length), from);
+        return;
+      }
+      odcid = server.tokens.validate(token, from, header.dcid);
+      if (!odcid) {
+        this.counters.invalidTokens++;
+        this.counters.datagramsDropped++;
+        return;
+      }
+      scid = header.dcid;
+    } else {
+      scid = randomBytes(CID_LENGTH);
+    }
+    const native = quiche.Connection.accept(scid, odcid, this.local, from, server.config);
+    const connection = new QuicConnection(native, {
+      role: "server",
+      local: this.local,
+      remote: from,
+      driver: this,
+    });
+    server.count++;
+    this.counters.connectionsAccepted++;
+    const keys = [cidKey(scid)];
+    if (keys[0] !== key) keys.push(key);
+    this.#register(connection, keys);
+    const accepted = connection.receive(data, from);
+    if (!accepted) this.counters.datagramsDropped++;
+    for (const held of this.#early.take(key)) {
+      if (!connection.receive(held.data, held.from)) this.counters.datagramsDropped++;
+    }
+    server.incoming.enqueue(connection);
+    this.#service(connection);
+  }
+
+  #register(connection: QuicConnection, keys: string[]): void {
+    for (const key of keys) this.#byCid.set(key, connection);
+    this.#keys.set(connection, keys);
+  }
+
+  #forget(connection: QuicConnection): void {
+    const keys = this.#keys.get(connection);
+    if (!keys) return;
+    for (const key of keys) this.#byCid.delete(key);
+    this.#keys.delete(connection);
+    const timer = this.#timers.get(connection);
+    if (timer) clearTimeout(timer.id);
+    this.#timers.delete(connection);
+    if (connection.role === "server" && this.#server) this.#server.count--;
+    connection.finish();
+  }
+
+  #transmit(datagram: Uint8Array, to: HostPort): void {
+    this.counters.datagramsOut++;
+    this.#socket.send(datagram, { transport: "udp", hostname: to.host, port: to.port }).catch(
+      () => {
+        // A refused or unreachable peer is handled by QUIC loss recovery and idle timeout.
+        this.counters.datagramsDropped++;
+      },
+    );
+  }
+
+  /** Sends everything quiche has queued for `connection`, then re-arms its timer. */
+  #service(connection: QuicConnection): void {
+    this.#dirty.delete(connection);
+    if (!this.#keys.has(connection)) return;
+    for (;;) {
+      const length = connection.poll(this.#out);
+      if (length === 0) break;
+      this.#transmit(this.#out.slice(0, length), connection.remote);
+    }
+    if (connection.isClosed) {
+      this.#forget(connection);
+      return;
+    }
+    const timeout = connection.timeout();
+    const timer = this.#timers.get(connection);
+    if (timeout === null) {
+      if (timer) clearTimeout(timer.id);
+      this.#timers.delete(connection);
+      return;
+    }
+    const deadline = performance.now() + timeout;
+    // An earlier timer firing is harmless (quiche checks its own clock), so only re-arm when sooner.
+    if (timer && timer.deadline <= deadline) return;
+    if (timer) clearTimeout(timer.id);
+    const id = setTimeout(() => {
+      this.#timers.delete(connection);
+      connection.onTimeout();
+      this.#service(connection);
+    }, timeout);
+    this.#timers.set(connection, { id, deadline });
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * A QUIC stream exposed as a pair of web streams whose buffering is bounded by
+ * QUIC flow control in both directions.
+ *
+ * @module
+ */
+
+/** What a stream needs from its connection; implemented by `QuicConnection`. */
+export interface StreamIo {
+  /** Reads into `out`; null when nothing is buffered. Throws `QuicStreamError` on reset. */
+  recv(id: number, out: Uint8Array): [number, boolean] | null;
+  /**
+   * Queues bytes; returns how many quiche accepted, or -1 when the stream has
+   * no flow-control credit now. Throws `QuicStreamError` when stopped.
+   */
+  send(id: number, data: Uint8Array, fin: boolean): number;
+  /** Sends STOP_SENDING ("read") or RESET_STREAM ("write") with `code`. */
+  shutdown(id: number, direction: "read" | "write", code: number): void;
+  /** Tells the driver that packets may be ready to send. */
+  wake(): void;
+  /** Tells the connection that one direction of the stream is finished. */
+  done(stream: QuicStream): void;
+}
+
+/** Bytes a stream reads ahead of its consumer; the rest waits in quiche's window. */
+const READ_AHEAD = 64 * 1024;
+/** Scratch space for reads; each chunk is copied out of it at its exact size. */
+const scratch = new Uint8Array(64 * 1024);
+const EMPTY = new Uint8Array(0);
+
+function errorCode(reason: unknown): number {
+  if (typeof reason === "object" && reason !== null && "code" in reason) {
+    const code = (reason as { code: unknown }).code;
+    if (typeof code === "number" && Number.isInteger(code) && code >= 0) return code;
+  }
+  return 0;
+}
+
+/** One QUIC stream; either side may be absent for unidirectional streams. */
+export class QuicStream {
+  /** The QUIC stream ID (RFC 9000 §2.1). */
+  readonly id: number;
+  /** True when the peer's first bytes on this stream arrived as 0-RTT early data. */
+  readonly earlyData: boolean;
+  /** Data from the peer; null on a unidirectional stream we opened. */
+  readonly readable: ReadableStream<Uint8Array> | null;
+  /** Data to the peer; null on a unidirectional stream the peer opened. */
+  readonly writable: WritableStream<Uint8Array> | null;
+
+  #io: StreamIo;
+  #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #readDone: boolean;
+  #writeDone: boolean;
+  #readWaiter: (() => void) | null = null;
+  #writeWaiter: (() => void) | null = null;
+
+  constructor(
+    id: number,
+    io: StreamIo,
+    options: { read: boolean; write: boolean; earlyData: boolean },
+  ) {
+    this.id = id;
+    this.#io = io;
+    this.earlyData = options.earlyData;
+    this.#readDone = !options.read;
+    this.#writeDone = !options.write;
+    this.readable = options.read
+      ? new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        pull: () => this.#pull(),
+        cancel: (reason) => {
+          if (this.#readDone) return;
+          this.#readDone = true;
+          this.#io.shutdown(this.id, "read", errorCode(reason));
+          this.#io.done(this);
+        },
+      }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength })
+      : null;
+    this.writable = options.write
+      ? new WritableStream<Uint8Array>({
+        write: (chunk) => this.#write(chunk, false),
+        close: () => this.#write(EMPTY, true),
+        abort: (reason) => {
+          if (this.#writeDone) return;
+          this.#writeDone = true;
+          this.#io.shutdown(this.id, "write", errorCode(reason));
+          this.#io.done(this);
+        },
+      })
+      : null;
+  }
+
+  /** True once both directions are finished and the connection can forget the stream. */
+  get finished(): boolean {
+    return this.#readDone && this.#writeDone;
+  }
+
+  /** True while a writer waits for flow-control credit. */
+  get blocked(): boolean {
+    return this.#writeWaiter !== null;
+  }
+
+  /** Called by the connection when quiche reports the stream readable. */
+  onReadable(): void {
+    if (this.#readDone) return;
+    this.#drain();
+    const waiter = this.#readWaiter;
+    this.#readWaiter = null;
+    waiter?.();
+  }
+
+  /** Called by the connection when the stream may accept more bytes (or was stopped). */
+  onWritable(): void {
+    const waiter = this.#writeWaiter;
+    this.#writeWaiter = null;
+    waiter?.();
+  }
+
+  /** Fails both directions because the connection ended. */
+  onConnectionClosed(error: Error): void {
+    if (!this.#readDone) {
+      this.#readDone = true;
+      this.#controller?.error(error);
+    }
+    this.#writeDone = true;
+    this.#readWaiter?.();
+    this.onWritable();
+  }
+
+  #pull(): Promise<void> | void {
+    if (this.#drain() || this.#readDone) return;
+    return new Promise<void>((resolve) => (this.#readWaiter = resolve));
+  }
+
+  /** Moves bytes from quiche into the web stream while it has room; true on progress. */
+  #drain(): boolean {
+    const controller = this.#controller!;
+    let progressed = false;
+    while (!this.#readDone && (controller.desiredSize ?? 0) > 0) {
+      let result: [number, boolean] | null;
+      try {
+        result = this.#io.recv(this.id, scratch);
+      } catch (error) {
+        this.#readDone = true;
+        controller.error(error);
+        this.#io.done(this);
+        return true;
+      }
+      if (result === null) break;
+      const [length, fin] = result;
+      progressed = true;
+      if (length > 0) controller.enqueue(scratch.slice(0, length));
+      if (fin) {
+        this.#readDone = true;
+        controller.close();
+        this.#io.done(this);
+      }
+    }
+    // Reading frees flow-control credit: let MAX_STREAM_DATA go out.
+    if (progressed) this.#io.wake();
+    return progressed;
+  }
+
+  async #write(chunk: Uint8Array, fin: boolean): Promise<void> {
+    if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: it is closed`);
+    let offset = 0;
+    for (;;) {
+      const rest = offset === 0 ? chunk : chunk.subarray(offset);
+      const written = this.#io.send(this.id, rest, fin);
+      // quiche sets the FIN only once every byte before it is queued.
+      if (written >= 0) offset += written;
+      if (written >= 0 && offset === chunk.byteLength) break;
+      this.#io.wake();
+      await new Promise<void>((resolve) => (this.#writeWaiter = resolve));
+      if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: connection closed`);
+    }
+    if (fin) {
+      this.#writeDone = true;
+      this.#io.done(this);
+    }
+    this.#io.wake();
+  }
+}

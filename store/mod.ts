@@ -1,0 +1,8 @@
+/**
+ * The store room: the local trust domain (dev CA, per-worker certificates)
+ * and, later, ticket keys and minted sessions for pre-seeded 0-RTT.
+ *
+ * @module
+ */
+export { createCa, issueLeaf } from "./certs.ts";
+export type { CertificateAuthority, CertifiedKey, LeafOptions } from "./certs.ts";
