@@ -117,6 +117,7 @@ export interface NativeConnection {
   peerError(): NativeConnectionError | null;
   localError(): NativeConnectionError | null;
   stats(): NativeStats;
+  sendAckEliciting(): void;
 }
 
 /** Direction argument of `streamShutdown`. */

@@ -99,6 +99,7 @@ export class QuicConnection implements StreamIo, QuicConn {
   #onSession?: (session: Uint8Array) => void;
   #lastSession: Uint8Array | null = null;
   #offeredSession: boolean;
+  #failure: QuicConnectionError | null = null;
 
   constructor(native: NativeConnection, init: ConnectionInit) {
     this.#native = native;
@@ -144,6 +145,15 @@ export class QuicConnection implements StreamIo, QuicConn {
   /** Client only: whether a session was offered for 0-RTT. */
   get offeredSession(): boolean {
     return this.#offeredSession;
+  }
+
+  /**
+   * Client only: null until the handshake completes; then whether the server
+   * resumed our session and so took the 0-RTT data (false: it was resent in 1-RTT).
+   */
+  get earlyDataAccepted(): boolean | null {
+    if (!this.#offeredSession) return false;
+    return this.#established ? this.#native.isResumed() : null;
   }
 
   /** The connection IDs routing to this connection: ours, as the peer addresses us. */
@@ -238,6 +248,7 @@ export class QuicConnection implements StreamIo, QuicConn {
         `QUIC handshake with ${this.#peer()} failed: ${describeClose(info)}`,
         info,
       );
+    this.#failure = error;
     this.#handshake.reject(error);
     for (const stream of this.#streams.values()) stream.onConnectionClosed(error);
     this.#streams.clear();
@@ -314,6 +325,7 @@ export class QuicConnection implements StreamIo, QuicConn {
 
   async #open(kind: "bidi" | "uni"): Promise<QuicStream> {
     for (;;) {
+      if (this.#failure instanceof QuicHandshakeError) throw this.#failure;
       if (this.#finished) {
         throw new QuicConnectionError(
           `Cannot open a stream: QUIC connection to ${this.#peer()} is closed`,
@@ -358,6 +370,12 @@ export class QuicConnection implements StreamIo, QuicConn {
     const native = this.#native;
     if (!this.#established && native.isEstablished()) {
       this.#established = true;
+      if (this.#offeredSession && !native.isResumed()) {
+        // The server refused our session, so it dropped our 0-RTT packets. An
+        // ack-eliciting 1-RTT packet gets them declared lost one round trip
+        // from now (RFC 9002 §6.1.2) instead of after a probe timeout.
+        native.sendAckEliciting();
+      }
       this.#handshake.resolve();
     }
     for (const id of native.readable()) {

@@ -114,6 +114,8 @@ export class QuicEndpoint implements ConnectionDriver {
   #out = new Uint8Array(65536);
   #closing = false;
   #loop: Promise<void>;
+  #sendQueue: Array<{ datagram: Uint8Array; to: HostPort }> = [];
+  #sending: Promise<void> | null = null;
 
   /** Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::"). */
   constructor(hostname: string, port = 0) {
@@ -175,12 +177,9 @@ export class QuicEndpoint implements ConnectionDriver {
       offeredSession: offered,
     });
     this.#register(connection, [cidKey(scid)]);
-    if (offered) {
-      // Let the caller open streams first so the request rides in the first flight.
-      setTimeout(() => this.#service(connection), 0);
-    } else {
-      this.#service(connection);
-    }
+    // Sending the ClientHello is what puts a resuming client into early data:
+    // streams opened from now on go out as 0-RTT right behind it.
+    this.#service(connection);
     return connection;
   }
 
@@ -203,6 +202,7 @@ export class QuicEndpoint implements ConnectionDriver {
     try {
       this.#incoming.close();
     } catch { /* already closed */ }
+    await this.#sending;
     this.#socket.close();
     await this.#loop;
   }
@@ -236,7 +236,9 @@ export class QuicEndpoint implements ConnectionDriver {
     const connection = this.#byCid.get(key);
     if (connection) {
       if (!connection.receive(data, from)) this.counters.datagramsDropped++;
-      this.wake(connection);
+      // Flush now, before promise continuations run: a handshake that just
+      // completed must send its Finished before the application acts on it.
+      this.#service(connection);
       return;
     }
     const server = this.#server;
@@ -312,13 +314,16 @@ export class QuicEndpoint implements ConnectionDriver {
       remote: from,
       driver: this,
     });
+    if (!connection.receive(data, from) || connection.stats().recv === 0) {
+      // Not a real Initial (it did not decrypt): keep no state for it.
+      this.counters.datagramsDropped++;
+      return;
+    }
     server.count++;
     this.counters.connectionsAccepted++;
     const keys = [cidKey(scid)];
     if (keys[0] !== key) keys.push(key);
     this.#register(connection, keys);
-    const accepted = connection.receive(data, from);
-    if (!accepted) this.counters.datagramsDropped++;
     for (const held of this.#early.take(key)) {
       if (!connection.receive(held.data, held.from)) this.counters.datagramsDropped++;
     }
@@ -345,12 +350,28 @@ export class QuicEndpoint implements ConnectionDriver {
 
   #transmit(datagram: Uint8Array, to: HostPort): void {
     this.counters.datagramsOut++;
-    this.#socket.send(datagram, { transport: "udp", hostname: to.host, port: to.port }).catch(
-      () => {
+    this.#sendQueue.push({ datagram, to });
+    if (!this.#sending) this.#sending = this.#sendLoop();
+  }
+
+  /**
+   * Sends queued datagrams one at a time. Concurrent `send` calls can leave
+   * the socket out of order (seen here: a 0-RTT packet before its Initial),
+   * and QUIC reads reordering as loss.
+   */
+  async #sendLoop(): Promise<void> {
+    const queue = this.#sendQueue;
+    for (let i = 0; i < queue.length; i++) {
+      const { datagram, to } = queue[i];
+      try {
+        await this.#socket.send(datagram, { transport: "udp", hostname: to.host, port: to.port });
+      } catch {
         // A refused or unreachable peer is handled by QUIC loss recovery and idle timeout.
         this.counters.datagramsDropped++;
-      },
-    );
+      }
+    }
+    queue.length = 0;
+    this.#sending = null;
   }
 
   /** Sends everything quiche has queued for `connection`, then re-arms its timer. */

@@ -19,7 +19,7 @@ export interface QuicAddr {
 export interface QuicStreamLike {
   /** The QUIC stream ID. */
   readonly id: number;
-  /** Server side: the peer's first bytes on this stream arrived in 0-RTT. */
+  /** The stream's first bytes travel as 0-RTT: sent so (client) or received so (server). */
   readonly earlyData: boolean;
   /** Null on a unidirectional stream we opened. */
   readonly readable: ReadableStream<Uint8Array> | null;
@@ -42,6 +42,8 @@ export interface QuicConn {
   readonly resumed: boolean;
   /** True once the handshake has completed. */
   readonly established: boolean;
+  /** Client: null before the handshake; then whether the offered 0-RTT data was accepted. */
+  readonly earlyDataAccepted: boolean | null;
   readonly incomingBidirectionalStreams: ReadableStream<QuicStreamLike>;
   readonly incomingUnidirectionalStreams: ReadableStream<QuicStreamLike>;
   createBidirectionalStream(): Promise<QuicStreamLike>;

@@ -40,7 +40,7 @@ function errorCode(reason: unknown): number {
 export class QuicStream {
   /** The QUIC stream ID (RFC 9000 §2.1). */
   readonly id: number;
-  /** True when the peer's first bytes on this stream arrived as 0-RTT early data. */
+  /** True when the stream's first bytes travel as 0-RTT: sent so (client) or received so (server). */
   readonly earlyData: boolean;
   /** Data from the peer; null on a unidirectional stream we opened. */
   readonly readable: ReadableStream<Uint8Array> | null;
@@ -53,6 +53,8 @@ export class QuicStream {
   #writeDone: boolean;
   #readWaiter: (() => void) | null = null;
   #writeWaiter: (() => void) | null = null;
+  #tail: Uint8Array | null = null;
+  #tailTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     id: number,
@@ -83,6 +85,7 @@ export class QuicStream {
         write: (chunk) => this.#write(chunk, false),
         close: () => this.#write(EMPTY, true),
         abort: (reason) => {
+          this.#cancelTailFlush();
           if (this.#writeDone) return;
           this.#writeDone = true;
           this.#io.shutdown(this.id, "write", errorCode(reason));
@@ -120,6 +123,7 @@ export class QuicStream {
 
   /** Fails both directions because the connection ended. */
   onConnectionClosed(error: Error): void {
+    this.#cancelTailFlush();
     if (!this.#readDone) {
       this.#readDone = true;
       this.#controller?.error(error);
@@ -163,22 +167,77 @@ export class QuicStream {
     return progressed;
   }
 
+  /**
+   * Writes a chunk, holding its last byte back until the next write, the
+   * close, or the next macrotask. quiche 0.18 treats a stream whose data is
+   * acknowledged as complete and frees it, so a lost FIN-only frame is never
+   * retransmitted and the peer waits forever (reproduced under loss). Holding
+   * one byte makes the FIN ride with data in all but the slow-writer case.
+   */
   async #write(chunk: Uint8Array, fin: boolean): Promise<void> {
     if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: it is closed`);
+    this.#cancelTailFlush();
+    const tail = this.#tail;
+    this.#tail = null;
+    if (fin) {
+      if (tail && chunk.byteLength === 0) {
+        await this.#push(tail, true);
+      } else {
+        if (tail) await this.#push(tail, false);
+        await this.#push(chunk, true);
+      }
+      this.#writeDone = true;
+      this.#io.done(this);
+      this.#io.wake();
+      return;
+    }
+    if (chunk.byteLength > 0) {
+      if (tail) await this.#push(tail, false);
+      await this.#push(chunk.subarray(0, chunk.byteLength - 1), false);
+      this.#tail = chunk.slice(chunk.byteLength - 1);
+    } else {
+      this.#tail = tail;
+    }
+    if (this.#tail) this.#tailTimer = setTimeout(() => this.#flushTail(), 0);
+  }
+
+  #cancelTailFlush(): void {
+    if (this.#tailTimer !== null) clearTimeout(this.#tailTimer);
+    this.#tailTimer = null;
+  }
+
+  /** Sends the held byte because no close followed the write promptly. */
+  #flushTail(): void {
+    this.#tailTimer = null;
+    const tail = this.#tail;
+    if (tail === null || this.#writeDone) return;
+    let written: number;
+    try {
+      written = this.#io.send(this.id, tail, false);
+    } catch {
+      return; // the stream was stopped or the connection closed; the next write reports it
+    }
+    if (written === 1) {
+      this.#tail = null;
+      this.#io.wake();
+    } else {
+      // No flow-control credit now; retry once the stream becomes writable.
+      this.#tailTimer = setTimeout(() => this.#flushTail(), 1);
+    }
+  }
+
+  /** Hands all of `data` (and the FIN) to quiche, waiting for flow-control credit as needed. */
+  async #push(data: Uint8Array, fin: boolean): Promise<void> {
     let offset = 0;
     for (;;) {
-      const rest = offset === 0 ? chunk : chunk.subarray(offset);
+      const rest = offset === 0 ? data : data.subarray(offset);
       const written = this.#io.send(this.id, rest, fin);
       // quiche sets the FIN only once every byte before it is queued.
       if (written >= 0) offset += written;
-      if (written >= 0 && offset === chunk.byteLength) break;
+      if (written >= 0 && offset === data.byteLength) break;
       this.#io.wake();
       await new Promise<void>((resolve) => (this.#writeWaiter = resolve));
       if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: connection closed`);
-    }
-    if (fin) {
-      this.#writeDone = true;
-      this.#io.done(this);
     }
     this.#io.wake();
   }

@@ -1,0 +1,55 @@
+// Test and bench helper: spawns quic/testdata/echo_server.ts as a real process.
+import type { TrustDomain } from "./_test_helpers.ts";
+
+export interface ServerProcess {
+  port: number;
+  stop(): Promise<void>;
+}
+
+function base64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** Starts a fresh server process with the domain's leaf and `ticketKey`; resolves once it is warm. */
+export async function spawnServer(
+  domain: TrustDomain,
+  ticketKey: Uint8Array,
+  options: { hostname?: string } = {},
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      new URL("./testdata/echo_server.ts", import.meta.url).pathname,
+    ],
+    env: {
+      QFAAS_TEST_QUIC: JSON.stringify({
+        cert: domain.leaf.cert,
+        key: domain.leaf.key,
+        ca: domain.ca.cert,
+        ticketKey: base64(ticketKey),
+        hostname: options.hostname,
+      }),
+    },
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`QUIC test server exited before it was ready: ${text}`);
+    text += value;
+  }
+  const { port } = JSON.parse(text.split("\n")[0]);
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await reader.cancel();
+    },
+  };
+}
