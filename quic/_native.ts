@@ -96,6 +96,7 @@ export interface NativeConnection {
   streamShutdown(id: number, direction: number, err: number): void | null;
   streamCapacity(id: number): number;
   streamFinished(id: number): boolean;
+  streamReadable(id: number): boolean;
   peerStreamsLeftBidi(): number;
   peerStreamsLeftUni(): number;
   readable(): Iterable<number>;
@@ -111,6 +112,7 @@ export interface NativeConnection {
   isEstablished(): boolean;
   isResumed(): boolean;
   isInEarlyData(): boolean;
+  isReadable(): boolean;
   isDraining(): boolean;
   isClosed(): boolean;
   isTimedOut(): boolean;

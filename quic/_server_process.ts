@@ -3,6 +3,9 @@ import type { TrustDomain } from "./_test_helpers.ts";
 
 export interface ServerProcess {
   port: number;
+  /** HTTP/1.1 and HTTPS ports when started with `http: true`. */
+  http?: number;
+  https?: number;
   stop(): Promise<void>;
 }
 
@@ -14,7 +17,7 @@ function base64(bytes: Uint8Array): string {
 export async function spawnServer(
   domain: TrustDomain,
   ticketKey: Uint8Array,
-  options: { hostname?: string } = {},
+  options: { hostname?: string; http?: boolean; limits?: Record<string, number> } = {},
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -30,6 +33,8 @@ export async function spawnServer(
         ca: domain.ca.cert,
         ticketKey: base64(ticketKey),
         hostname: options.hostname,
+        http: options.http,
+        limits: options.limits,
       }),
     },
     stdout: "piped",
@@ -43,9 +48,11 @@ export async function spawnServer(
     if (done) throw new Error(`QUIC test server exited before it was ready: ${text}`);
     text += value;
   }
-  const { port } = JSON.parse(text.split("\n")[0]);
+  const { port, http, https } = JSON.parse(text.split("\n")[0]);
   return {
     port,
+    http,
+    https,
     async stop() {
       child.kill("SIGTERM");
       await child.status;

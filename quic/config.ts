@@ -19,10 +19,18 @@ export interface QuicLimits {
   connectionWindow?: number;
   /** Per-stream flow-control window in bytes. Default 4 MiB. */
   streamWindow?: number;
+  /**
+   * Largest UDP payload to send. Default: 16 KiB to a loopback peer (MTU
+   * 64 KiB; per-datagram cost dominates there), else 1452 bytes (an Ethernet
+   * MTU of 1500 minus IPv6 and UDP headers).
+   */
+  maxDatagramSize?: number;
 }
 
-/** Resolved limits with no optional fields. */
-export type ResolvedLimits = Required<QuicLimits>;
+/** Resolved limits; `maxDatagramSize` stays optional (it depends on the peer). */
+export type ResolvedLimits = Required<Omit<QuicLimits, "maxDatagramSize">> & {
+  maxDatagramSize?: number;
+};
 
 /** Fills in the defaults for `limits`. */
 export function resolveLimits(limits: QuicLimits = {}): ResolvedLimits {
@@ -33,6 +41,7 @@ export function resolveLimits(limits: QuicLimits = {}): ResolvedLimits {
     idleTimeoutMs: limits.idleTimeoutMs ?? 30_000,
     connectionWindow: limits.connectionWindow ?? 16 * 1024 * 1024,
     streamWindow: limits.streamWindow ?? 4 * 1024 * 1024,
+    maxDatagramSize: limits.maxDatagramSize,
   };
 }
 
@@ -58,15 +67,33 @@ export interface QuicClientTls {
 /** Length of a session ticket key for BoringSSL. */
 export const TICKET_KEY_LENGTH = 48;
 
-/** Largest UDP payload we send: 1500-byte Ethernet minus IPv6 and UDP headers. */
-export const MAX_SEND_UDP_PAYLOAD = 1452;
+/** Largest UDP payload we send on a network path: 1500-byte Ethernet minus IPv6 and UDP headers. */
+export const NETWORK_DATAGRAM_SIZE = 1452;
+
+/**
+ * Largest UDP payload we send to a loopback peer. Measured here (1 MB over
+ * one stream): 23 ms at 1452 bytes, 7.4 ms at 16 KiB, 6.3 ms at 64 KiB; 16 KiB
+ * keeps a burst within the default 208 KiB socket receive buffer.
+ */
+export const LOOPBACK_DATAGRAM_SIZE = 16 * 1024;
+
+/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
+export function isLoopback(host: string): boolean {
+  return host.startsWith("127.") || host === "::1" || host.startsWith("::ffff:127.");
+}
+
+/** The datagram size to use towards `host` under `limits`. */
+export function datagramSize(limits: ResolvedLimits, host: string): number {
+  return limits.maxDatagramSize ??
+    (isLoopback(host) ? LOOPBACK_DATAGRAM_SIZE : NETWORK_DATAGRAM_SIZE);
+}
 
 const encoder = new TextEncoder();
 
-function applyLimits(config: NativeConfig, limits: ResolvedLimits): void {
+function applyLimits(config: NativeConfig, limits: ResolvedLimits, datagram: number): void {
   config.setMaxIdleTimeout(limits.idleTimeoutMs);
   config.setMaxRecvUdpPayloadSize(65527);
-  config.setMaxSendUdpPayloadSize(MAX_SEND_UDP_PAYLOAD);
+  config.setMaxSendUdpPayloadSize(datagram);
   config.setInitialMaxData(limits.connectionWindow);
   config.setInitialMaxStreamDataBidiLocal(limits.streamWindow);
   config.setInitialMaxStreamDataBidiRemote(limits.streamWindow);
@@ -88,6 +115,7 @@ export function serverConfig(
   tls: QuicServerTls,
   alpn: readonly string[],
   limits: ResolvedLimits,
+  datagram = NETWORK_DATAGRAM_SIZE,
 ): NativeConfig {
   checkAlpn(alpn);
   let config: NativeConfig;
@@ -109,7 +137,7 @@ export function serverConfig(
     config.setTicketKey(tls.ticketKey);
   }
   config.setApplicationProtos([...alpn]);
-  applyLimits(config, limits);
+  applyLimits(config, limits, datagram);
   return config;
 }
 
@@ -118,6 +146,7 @@ export function clientConfig(
   tls: QuicClientTls,
   alpn: readonly string[],
   limits: ResolvedLimits,
+  datagram = NETWORK_DATAGRAM_SIZE,
 ): NativeConfig {
   checkAlpn(alpn);
   if (!tls.ca || !tls.ca.includes("-----BEGIN CERTIFICATE-----")) {
@@ -132,6 +161,6 @@ export function clientConfig(
     throw new TypeError(`Cannot configure QUIC client: CA bundle rejected (${cause})`, { cause });
   }
   config.setApplicationProtos([...alpn]);
-  applyLimits(config, limits);
+  applyLimits(config, limits, datagram);
   return config;
 }

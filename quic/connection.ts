@@ -100,6 +100,10 @@ export class QuicConnection implements StreamIo, QuicConn {
   #lastSession: Uint8Array | null = null;
   #offeredSession: boolean;
   #failure: QuicConnectionError | null = null;
+  #blocked = new Set<QuicStream>();
+  /** Streams whose read side is open: the ones to ask for data. */
+  #readers = new Set<QuicStream>();
+  #sessionCheckedAt = 0;
 
   constructor(native: NativeConnection, init: ConnectionInit) {
     this.#native = native;
@@ -252,6 +256,8 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.#handshake.reject(error);
     for (const stream of this.#streams.values()) stream.onConnectionClosed(error);
     this.#streams.clear();
+    this.#blocked.clear();
+    this.#readers.clear();
     for (const waiter of this.#creditWaiters.splice(0)) waiter();
     for (const c of [this.#bidiIn, this.#uniIn]) {
       try {
@@ -299,7 +305,13 @@ export class QuicConnection implements StreamIo, QuicConn {
   }
 
   /** @internal */
+  blocked(stream: QuicStream): void {
+    this.#blocked.add(stream);
+  }
+
+  /** @internal */
   done(stream: QuicStream): void {
+    if (!stream.reading) this.#readers.delete(stream);
     if (stream.finished) this.#streams.delete(stream.id);
   }
 
@@ -350,6 +362,7 @@ export class QuicConnection implements StreamIo, QuicConn {
       earlyData: this.#native.isInEarlyData(),
     });
     this.#streams.set(id, stream);
+    if (stream.readable) this.#readers.add(stream);
     return stream;
   }
 
@@ -378,30 +391,11 @@ export class QuicConnection implements StreamIo, QuicConn {
       }
       this.#handshake.resolve();
     }
-    for (const id of native.readable()) {
-      let stream = this.#streams.get(id);
-      if (!stream) {
-        if (!this.#isNewPeerStream(id)) continue;
-        const bidi = isBidi(id);
-        stream = new QuicStream(id, this, {
-          read: true,
-          write: bidi,
-          earlyData: this.role === "server" && native.isInEarlyData(),
-        });
-        this.#streams.set(id, stream);
-        try {
-          (bidi ? this.#bidiIn : this.#uniIn).enqueue(stream);
-        } catch {
-          // Nobody accepts streams any more: refuse this one (RFC 9000 §3.5).
-          stream.readable?.cancel();
-          stream.writable?.abort();
-          continue;
-        }
-      }
-      stream.onReadable();
-    }
-    for (const stream of this.#streams.values()) {
-      if (stream.blocked) stream.onWritable();
+    if (native.isReadable()) this.#deliverReadable();
+    if (this.#blocked.size > 0) {
+      const blocked = [...this.#blocked];
+      this.#blocked.clear();
+      for (const stream of blocked) stream.onWritable();
     }
     if (this.#creditWaiters.length > 0) {
       for (const waiter of this.#creditWaiters.splice(0)) waiter();
@@ -409,7 +403,73 @@ export class QuicConnection implements StreamIo, QuicConn {
     if (this.#onSession && this.#established) this.#exportSession();
   }
 
+  /**
+   * Delivers readable data. quiche's `readable()` iterator costs ~20 µs a call
+   * through the binding (measured), more than the rest of a request, so ask
+   * per stream instead: known readers first, then the next stream IDs the peer
+   * may open, and scan only if data is still unclaimed (a stream opened out of
+   * order, past a gap).
+   */
+  #deliverReadable(): void {
+    const native = this.#native;
+    for (const stream of this.#readers) {
+      if (native.streamReadable(stream.id)) stream.onReadable();
+    }
+    const base = this.role === "client" ? 1 : 0;
+    this.#discover(this.#peerSeen.bidi < 0 ? base : this.#peerSeen.bidi + 4);
+    this.#discover(this.#peerSeen.uni < 0 ? base + 2 : this.#peerSeen.uni + 4);
+    for (const gap of this.#peerGaps) this.#discover(gap);
+    if (native.isReadable() && !this.#readerHolding()) {
+      for (const id of native.readable()) {
+        if (!this.#streams.has(id)) this.#discover(id);
+      }
+    }
+  }
+
+  /** True if a known reader still has unread data (it is applying backpressure). */
+  #readerHolding(): boolean {
+    for (const stream of this.#readers) {
+      if (this.#native.streamReadable(stream.id)) return true;
+    }
+    return false;
+  }
+
+  /** Accepts the peer's streams from `id` on, while they have data, stepping by 4. */
+  #discover(id: number): void {
+    while (!this.#streams.has(id) && this.#native.streamReadable(id)) {
+      if (!this.#isNewPeerStream(id)) return;
+      const bidi = isBidi(id);
+      const stream = new QuicStream(id, this, {
+        read: true,
+        write: bidi,
+        earlyData: this.role === "server" && this.#native.isInEarlyData(),
+      });
+      this.#streams.set(id, stream);
+      this.#readers.add(stream);
+      try {
+        (bidi ? this.#bidiIn : this.#uniIn).enqueue(stream);
+      } catch {
+        // Nobody accepts streams any more: refuse this one (RFC 9000 §3.5).
+        stream.readable?.cancel();
+        stream.writable?.abort();
+        return;
+      }
+      stream.onReadable();
+      if (this.#peerGaps.has(id + 4)) return; // the next one is a gap, handled on its own
+      id += 4;
+    }
+  }
+
+  /**
+   * Hands a new session ticket to `onSession`. quiche has no ticket event, so
+   * look after every input until the first session, then at most once a second.
+   */
   #exportSession(): void {
+    if (this.#lastSession !== null) {
+      const now = performance.now();
+      if (now - this.#sessionCheckedAt < 1000) return;
+      this.#sessionCheckedAt = now;
+    }
     const session = this.#native.session();
     if (session === null) return;
     if (this.#lastSession !== null && sameBytes(session, this.#lastSession)) return;

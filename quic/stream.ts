@@ -18,6 +18,8 @@ export interface StreamIo {
   shutdown(id: number, direction: "read" | "write", code: number): void;
   /** Tells the driver that packets may be ready to send. */
   wake(): void;
+  /** Asks to have `onWritable` called after the next input (the stream ran out of credit). */
+  blocked(stream: QuicStream): void;
   /** Tells the connection that one direction of the stream is finished. */
   done(stream: QuicStream): void;
 }
@@ -53,8 +55,6 @@ export class QuicStream {
   #writeDone: boolean;
   #readWaiter: (() => void) | null = null;
   #writeWaiter: (() => void) | null = null;
-  #tail: Uint8Array | null = null;
-  #tailTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     id: number,
@@ -85,7 +85,6 @@ export class QuicStream {
         write: (chunk) => this.#write(chunk, false),
         close: () => this.#write(EMPTY, true),
         abort: (reason) => {
-          this.#cancelTailFlush();
           if (this.#writeDone) return;
           this.#writeDone = true;
           this.#io.shutdown(this.id, "write", errorCode(reason));
@@ -95,14 +94,14 @@ export class QuicStream {
       : null;
   }
 
+  /** True while the read side is open. */
+  get reading(): boolean {
+    return !this.#readDone;
+  }
+
   /** True once both directions are finished and the connection can forget the stream. */
   get finished(): boolean {
     return this.#readDone && this.#writeDone;
-  }
-
-  /** True while a writer waits for flow-control credit. */
-  get blocked(): boolean {
-    return this.#writeWaiter !== null;
   }
 
   /** Called by the connection when quiche reports the stream readable. */
@@ -123,7 +122,6 @@ export class QuicStream {
 
   /** Fails both directions because the connection ended. */
   onConnectionClosed(error: Error): void {
-    this.#cancelTailFlush();
     if (!this.#readDone) {
       this.#readDone = true;
       this.#controller?.error(error);
@@ -168,61 +166,18 @@ export class QuicStream {
   }
 
   /**
-   * Writes a chunk, holding its last byte back until the next write, the
-   * close, or the next macrotask. quiche 0.18 treats a stream whose data is
-   * acknowledged as complete and frees it, so a lost FIN-only frame is never
-   * retransmitted and the peer waits forever (reproduced under loss). Holding
-   * one byte makes the FIN ride with data in all but the slow-writer case.
+   * Queues a chunk (and the FIN) in quiche. The driver flushes on its next
+   * turn, so a write followed at once by close() leaves as one STREAM frame
+   * carrying data and FIN. That matters beyond packet count: quiche 0.18 frees
+   * a stream whose data is all acknowledged, so a lost FIN-only frame is never
+   * retransmitted (reproduced under loss).
    */
   async #write(chunk: Uint8Array, fin: boolean): Promise<void> {
     if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: it is closed`);
-    this.#cancelTailFlush();
-    const tail = this.#tail;
-    this.#tail = null;
+    await this.#push(chunk, fin);
     if (fin) {
-      if (tail && chunk.byteLength === 0) {
-        await this.#push(tail, true);
-      } else {
-        if (tail) await this.#push(tail, false);
-        await this.#push(chunk, true);
-      }
       this.#writeDone = true;
       this.#io.done(this);
-      this.#io.wake();
-      return;
-    }
-    if (chunk.byteLength > 0) {
-      if (tail) await this.#push(tail, false);
-      await this.#push(chunk.subarray(0, chunk.byteLength - 1), false);
-      this.#tail = chunk.slice(chunk.byteLength - 1);
-    } else {
-      this.#tail = tail;
-    }
-    if (this.#tail) this.#tailTimer = setTimeout(() => this.#flushTail(), 0);
-  }
-
-  #cancelTailFlush(): void {
-    if (this.#tailTimer !== null) clearTimeout(this.#tailTimer);
-    this.#tailTimer = null;
-  }
-
-  /** Sends the held byte because no close followed the write promptly. */
-  #flushTail(): void {
-    this.#tailTimer = null;
-    const tail = this.#tail;
-    if (tail === null || this.#writeDone) return;
-    let written: number;
-    try {
-      written = this.#io.send(this.id, tail, false);
-    } catch {
-      return; // the stream was stopped or the connection closed; the next write reports it
-    }
-    if (written === 1) {
-      this.#tail = null;
-      this.#io.wake();
-    } else {
-      // No flow-control credit now; retry once the stream becomes writable.
-      this.#tailTimer = setTimeout(() => this.#flushTail(), 1);
     }
   }
 
@@ -236,6 +191,7 @@ export class QuicStream {
       if (written >= 0) offset += written;
       if (written >= 0 && offset === data.byteLength) break;
       this.#io.wake();
+      this.#io.blocked(this);
       await new Promise<void>((resolve) => (this.#writeWaiter = resolve));
       if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: connection closed`);
     }

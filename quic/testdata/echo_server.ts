@@ -5,6 +5,9 @@
 //   "echo\n<body>"  → <body>
 //   "bytes N"       → N bytes
 //   "info"          → {"early": boolean}: did the request arrive in 0-RTT?
+//   "memory"        → {"rss": bytes, "heap": bytes, "connections": N}
+// With "http": true it also serves HTTP/1.1 and HTTPS (TLS 1.3) on TCP —
+// GET /bytes/N → N bytes, anything else → "ok" — for side-by-side baselines.
 import { quicheEngine } from "../mod.ts";
 import { warmUp } from "../warm_up.ts";
 import { readAll } from "../_test_helpers.ts";
@@ -21,6 +24,7 @@ const listener = await quicheEngine.listen({
   port: config.port ?? 0,
   tls: { cert: config.cert, key: config.key, ticketKey },
   alpn,
+  limits: config.limits,
 });
 
 const encoder = new TextEncoder();
@@ -40,6 +44,12 @@ async function handle(stream: QuicStreamLike): Promise<void> {
     for (let sent = 0; sent < total; sent += chunk.byteLength) {
       await writer.write(chunk.subarray(0, Math.min(chunk.byteLength, total - sent)));
     }
+  } else if (command === "memory") {
+    const usage = Deno.memoryUsage();
+    const connections = (listener as unknown as { connections: number }).connections;
+    await writer.write(
+      encoder.encode(JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, connections })),
+    );
   } else if (command === "info") {
     await writer.write(
       encoder.encode(JSON.stringify({ early: stream.earlyData, earlyTotal: early })),
@@ -58,9 +68,33 @@ async function handle(stream: QuicStreamLike): Promise<void> {
   }
 })();
 
+const megabyte = new Uint8Array(1024 * 1024).fill(120);
+function httpHandler(request: Request): Response {
+  const match = /^\/bytes\/(\d+)$/.exec(new URL(request.url).pathname);
+  if (!match) return new Response("ok");
+  const size = Number(match[1]);
+  return new Response(
+    size <= megabyte.byteLength ? megabyte.subarray(0, size) : new Uint8Array(size),
+  );
+}
+const ports: Record<string, number> = {};
+const httpServers: Deno.HttpServer[] = [];
+if (config.http) {
+  const quiet = { onListen() {} };
+  httpServers.push(Deno.serve({ hostname, port: 0, ...quiet }, httpHandler));
+  httpServers.push(
+    Deno.serve({ hostname, port: 0, cert: config.cert, key: config.key, ...quiet }, httpHandler),
+  );
+  ports.http = httpServers[0].addr.port;
+  ports.https = httpServers[1].addr.port;
+}
+
 await warmUp(quicheEngine, listener, { ca: config.ca, serverName: "localhost", alpn });
-console.log(JSON.stringify({ port: listener.addr.port }));
-Deno.addSignalListener("SIGTERM", async () => {
-  await listener.close();
-  Deno.exit(0);
-});
+console.log(JSON.stringify({ port: listener.addr.port, ...ports }));
+// SIGTERM: stop listening and let the event loop run dry, so the process
+// ends normally (and a --cpu-prof profile gets written).
+const onTerm = async () => {
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  await Promise.all([listener.close(), ...httpServers.map((s) => s.shutdown())]);
+};
+Deno.addSignalListener("SIGTERM", onTerm);
