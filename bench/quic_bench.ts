@@ -14,303 +14,327 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { mintSession, quicheEngine } from "../quic/mod.ts";
 import type { QuicConn } from "../quic/mod.ts";
 import { readAll, spawnServer, trustDomain, writeAll } from "../quic/testing.ts";
 import { machineInfo } from "./machine.ts";
 import { summarize, type Summary } from "./stats.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "200" },
-    "cold-runs": { type: "string", default: "20" },
-    "idle-connections": { type: "string", default: "500" },
-    out: { type: "string", default: "docs/results/quic-bench.json" },
-    only: { type: "string" },
-  },
-});
-const runs = Number(values.runs);
-const coldRuns = Number(values["cold-runs"]);
-const idleConnections = Number(values["idle-connections"]);
-const ALPN = ["qfaas-test"];
-const MEGABYTE = 1024 * 1024;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** Options of `runQuicBench`. */
+export interface QuicBenchOptions {
+  /** Measured rounds per scenario (after 30 warm-up rounds). */
+  runs: number;
+  /** Freshly spawned server processes for the cold first-request scenario. */
+  coldRuns: number;
+  /** Idle connections opened to measure server memory per connection. */
+  idleConnections: number;
+  /** Keep only scenarios whose name matches. */
+  only?: RegExp;
+}
 
-const domain = await trustDomain("QFaaS bench CA");
-const ticketKey = crypto.getRandomValues(new Uint8Array(48));
-const staleKey = crypto.getRandomValues(new Uint8Array(48));
-const server = await spawnServer(domain, ticketKey, {
-  http: true,
-  limits: { maxConnections: idleConnections + 4 * runs + 100 },
-});
-const client = quicheEngine.createClient();
-const tls = { ca: domain.ca.cert };
-const mint = (key: Uint8Array) =>
-  mintSession({
-    server: { ...domain.leaf, ticketKey: key },
-    ca: domain.ca.cert,
-    serverName: "localhost",
-    alpn: ALPN,
+/** Everything one run measured, as written to JSON. */
+export interface QuicBenchReport {
+  command: string;
+  date: string;
+  machine: ReturnType<typeof machineInfo>;
+  unit: "ms";
+  results: Record<string, Summary>;
+  earlyData: Record<string, number>;
+  ratios: Record<string, number>;
+  rejectedExtraMs: number;
+  memory: { before: ServerMemory; after: ServerMemory; perConnectionBytes: number };
+  targets: Record<string, boolean>;
+}
+
+interface ServerMemory {
+  rss: number;
+  heap: number;
+  connections: number;
+}
+
+/** Runs every scenario and returns the report. Spawns and stops its own server processes. */
+export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBenchReport> {
+  const { runs, coldRuns, idleConnections } = options;
+  const ALPN = ["qfaas-test"];
+  const MEGABYTE = 1024 * 1024;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  const domain = await trustDomain("QFaaS bench CA");
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  const staleKey = crypto.getRandomValues(new Uint8Array(48));
+  const server = await spawnServer(domain, ticketKey, {
+    http: true,
+    limits: { maxConnections: idleConnections + 4 * runs + 100 },
   });
-
-function connect(port: number, session?: Uint8Array): Promise<QuicConn> {
-  return client.connect({
-    hostname: "127.0.0.1",
-    port,
-    serverName: "localhost",
-    tls,
-    alpn: ALPN,
-    session,
-  });
-}
-
-async function call(conn: QuicConn, command: string): Promise<Uint8Array> {
-  const stream = await conn.createBidirectionalStream();
-  const [body] = await Promise.all([
-    readAll(stream.readable!),
-    writeAll(stream.writable!, encoder.encode(command)),
-  ]);
-  return body;
-}
-
-/** One small request: "info" returns whether the server saw it in early data. */
-async function info(conn: QuicConn): Promise<boolean> {
-  return JSON.parse(decoder.decode(await call(conn, "info"))).early;
-}
-
-const samples: Record<string, number[]> = {};
-const record = (name: string, ms: number) => (samples[name] ??= []).push(ms);
-const early: Record<string, number> = { a: 0, b: 0, stale: 0 };
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-const httpUrl = `http://127.0.0.1:${server.http}/`;
-const httpsUrl = `https://localhost:${server.https}/`;
-
-const scenarios: Record<string, () => Promise<number>> = {
-  "a_quic_new_1rtt": async () => {
-    let conn!: QuicConn;
-    const ms = await timed(async () => {
-      conn = await connect(server.port);
-      if (await info(conn)) early.a++;
+  const client = quicheEngine.createClient();
+  const tls = { ca: domain.ca.cert };
+  const mint = (key: Uint8Array) =>
+    mintSession({
+      server: { ...domain.leaf, ticketKey: key },
+      ca: domain.ca.cert,
+      serverName: "localhost",
+      alpn: ALPN,
     });
-    conn.close();
-    return ms;
-  },
-  "b_quic_new_0rtt_minted": async () => {
-    const session = mint(ticketKey); // minted in memory: this server never saw it
-    let conn!: QuicConn;
-    const ms = await timed(async () => {
-      conn = await connect(server.port, session);
-      if (await info(conn)) early.b++;
-    });
-    conn.close();
-    return ms;
-  },
-  "b_quic_new_0rtt_rejected": async () => {
-    const session = mint(staleKey);
-    let conn!: QuicConn;
-    const ms = await timed(async () => {
-      conn = await connect(server.port, session);
-      if (await info(conn)) early.stale++;
-    });
-    conn.close();
-    return ms;
-  },
-  "d_http1_new_tcp": async () => {
-    const http = Deno.createHttpClient({ http2: false });
-    const ms = await timed(async () => {
-      await (await fetch(httpUrl, { client: http })).arrayBuffer();
-    });
-    http.close();
-    return ms;
-  },
-  "e_https_tls13_new_tcp": async () => {
-    const https = Deno.createHttpClient({ caCerts: [domain.ca.cert], http2: false });
-    const ms = await timed(async () => {
-      await (await fetch(httpsUrl, { client: https })).arrayBuffer();
-    });
-    https.close();
-    return ms;
-  },
-};
 
-// Open connections for (c) and the 1 MB transfers.
-const open = await connect(server.port);
-await info(open);
-const keepAlive = Deno.createHttpClient({ http2: false });
-const keepAliveTls = Deno.createHttpClient({ caCerts: [domain.ca.cert], http2: false });
-await (await fetch(httpUrl, { client: keepAlive })).arrayBuffer();
-await (await fetch(httpsUrl, { client: keepAliveTls })).arrayBuffer();
-
-Object.assign(scenarios, {
-  "c_quic_open_connection": () => timed(async () => void await info(open)),
-  "c_http1_keepalive": () =>
-    timed(async () => void await (await fetch(httpUrl, { client: keepAlive })).arrayBuffer()),
-  "mb_quic_open": () =>
-    timed(async () => {
-      const body = await call(open, `bytes ${MEGABYTE}`);
-      if (body.byteLength !== MEGABYTE) throw new Error(`QUIC moved ${body.byteLength} bytes`);
-    }),
-  "mb_http1_keepalive": () =>
-    timed(async () => {
-      const body = await (await fetch(`${httpUrl}bytes/${MEGABYTE}`, { client: keepAlive }))
-        .arrayBuffer();
-      if (body.byteLength !== MEGABYTE) throw new Error(`HTTP moved ${body.byteLength} bytes`);
-    }),
-  "mb_https_keepalive": () =>
-    timed(async () => {
-      const body = await (await fetch(`${httpsUrl}bytes/${MEGABYTE}`, { client: keepAliveTls }))
-        .arrayBuffer();
-      if (body.byteLength !== MEGABYTE) throw new Error(`HTTPS moved ${body.byteLength} bytes`);
-    }),
-});
-
-if (values.only) {
-  const keep = new RegExp(values.only);
-  for (const name of Object.keys(scenarios)) if (!keep.test(name)) delete scenarios[name];
-}
-const warmup = Math.min(30, runs);
-console.error(
-  `bench:quic: ${warmup} warm-up rounds, then ${runs} measured rounds of ${
-    Object.keys(scenarios).length
-  } scenarios`,
-);
-for (let round = 0; round < warmup + runs; round++) {
-  if (round === warmup) early.a = early.b = early.stale = 0;
-  for (const [name, run] of Object.entries(scenarios)) {
-    const ms = await run();
-    if (round >= warmup) record(name, ms);
+  function connect(port: number, session?: Uint8Array): Promise<QuicConn> {
+    return client.connect({
+      hostname: "127.0.0.1",
+      port,
+      serverName: "localhost",
+      tls,
+      alpn: ALPN,
+      session,
+    });
   }
-}
-const earlyCounts = { a: early.a, b: early.b, stale: early.stale };
 
-// Minting cost on its own.
-for (let i = 0; i < runs; i++) {
-  const start = performance.now();
-  mint(ticketKey);
-  record("mint_session", performance.now() - start);
-}
+  async function call(conn: QuicConn, command: string): Promise<Uint8Array> {
+    const stream = await conn.createBidirectionalStream();
+    const [body] = await Promise.all([
+      readAll(stream.readable!),
+      writeAll(stream.writable!, encoder.encode(command)),
+    ]);
+    return body;
+  }
 
-// Cold: the first request into a freshly spawned (and warmed) server process.
-let coldEarly = 0;
-for (let i = 0; i < coldRuns; i++) {
-  const key = crypto.getRandomValues(new Uint8Array(48));
-  const fresh = await spawnServer(domain, key);
-  const session = mint(key);
-  let conn!: QuicConn;
-  record(
-    "cold_process_0rtt_first_request",
-    await timed(async () => {
-      conn = await connect(fresh.port, session);
-      if (await info(conn)) coldEarly++;
-    }),
-  );
-  await conn.close();
-  await fresh.stop();
-}
+  /** One small request: "info" returns whether the server saw it in early data. */
+  async function info(conn: QuicConn): Promise<boolean> {
+    return JSON.parse(decoder.decode(await call(conn, "info"))).early;
+  }
 
-// Memory per idle connection, read from the server process.
-async function serverMemory(): Promise<{ rss: number; heap: number; connections: number }> {
-  return JSON.parse(decoder.decode(await call(open, "memory")));
-}
-await new Promise((r) => setTimeout(r, 500)); // let closed connections drain
-const before = await serverMemory();
-const idleClient = quicheEngine.createClient();
-const idle: QuicConn[] = [];
-for (let i = 0; i < idleConnections; i++) {
-  const conn = await idleClient.connect({
-    hostname: "127.0.0.1",
-    port: server.port,
-    serverName: "localhost",
-    tls,
-    alpn: ALPN,
+  const samples: Record<string, number[]> = {};
+  const record = (name: string, ms: number) => (samples[name] ??= []).push(ms);
+  const early: Record<string, number> = { a: 0, b: 0, stale: 0 };
+
+  async function timed(fn: () => Promise<void>): Promise<number> {
+    const start = performance.now();
+    await fn();
+    return performance.now() - start;
+  }
+
+  const httpUrl = `http://127.0.0.1:${server.http}/`;
+  const httpsUrl = `https://localhost:${server.https}/`;
+
+  const scenarios: Record<string, () => Promise<number>> = {
+    "a_quic_new_1rtt": async () => {
+      let conn!: QuicConn;
+      const ms = await timed(async () => {
+        conn = await connect(server.port);
+        if (await info(conn)) early.a++;
+      });
+      conn.close();
+      return ms;
+    },
+    "b_quic_new_0rtt_minted": async () => {
+      const session = mint(ticketKey); // minted in memory: this server never saw it
+      let conn!: QuicConn;
+      const ms = await timed(async () => {
+        conn = await connect(server.port, session);
+        if (await info(conn)) early.b++;
+      });
+      conn.close();
+      return ms;
+    },
+    "b_quic_new_0rtt_rejected": async () => {
+      const session = mint(staleKey);
+      let conn!: QuicConn;
+      const ms = await timed(async () => {
+        conn = await connect(server.port, session);
+        if (await info(conn)) early.stale++;
+      });
+      conn.close();
+      return ms;
+    },
+    "d_http1_new_tcp": async () => {
+      const http = Deno.createHttpClient({ http2: false });
+      const ms = await timed(async () => {
+        await (await fetch(httpUrl, { client: http })).arrayBuffer();
+      });
+      http.close();
+      return ms;
+    },
+    "e_https_tls13_new_tcp": async () => {
+      const https = Deno.createHttpClient({ caCerts: [domain.ca.cert], http2: false });
+      const ms = await timed(async () => {
+        await (await fetch(httpsUrl, { client: https })).arrayBuffer();
+      });
+      https.close();
+      return ms;
+    },
+  };
+
+  // Open connections for (c) and the 1 MB transfers.
+  const open = await connect(server.port);
+  await info(open);
+  const keepAlive = Deno.createHttpClient({ http2: false });
+  const keepAliveTls = Deno.createHttpClient({ caCerts: [domain.ca.cert], http2: false });
+  await (await fetch(httpUrl, { client: keepAlive })).arrayBuffer();
+  await (await fetch(httpsUrl, { client: keepAliveTls })).arrayBuffer();
+
+  Object.assign(scenarios, {
+    "c_quic_open_connection": () => timed(async () => void await info(open)),
+    "c_http1_keepalive": () =>
+      timed(async () => void await (await fetch(httpUrl, { client: keepAlive })).arrayBuffer()),
+    "mb_quic_open": () =>
+      timed(async () => {
+        const body = await call(open, `bytes ${MEGABYTE}`);
+        if (body.byteLength !== MEGABYTE) throw new Error(`QUIC moved ${body.byteLength} bytes`);
+      }),
+    "mb_http1_keepalive": () =>
+      timed(async () => {
+        const body = await (await fetch(`${httpUrl}bytes/${MEGABYTE}`, { client: keepAlive }))
+          .arrayBuffer();
+        if (body.byteLength !== MEGABYTE) throw new Error(`HTTP moved ${body.byteLength} bytes`);
+      }),
+    "mb_https_keepalive": () =>
+      timed(async () => {
+        const body = await (await fetch(`${httpsUrl}bytes/${MEGABYTE}`, { client: keepAliveTls }))
+          .arrayBuffer();
+        if (body.byteLength !== MEGABYTE) throw new Error(`HTTPS moved ${body.byteLength} bytes`);
+      }),
   });
-  await conn.handshake;
-  idle.push(conn);
-}
-await new Promise((r) => setTimeout(r, 200));
-const after = await serverMemory();
-await idleClient.close();
 
-keepAlive.close();
-keepAliveTls.close();
-await client.close();
-await server.stop();
-
-const results: Record<string, Summary> = {};
-for (const [name, values] of Object.entries(samples)) results[name] = summarize(values);
-const median = (name: string) => results[name]?.median ?? NaN;
-const rtt = median("c_quic_open_connection");
-const memoryPerConnection = (after.rss - before.rss) / (after.connections - before.connections);
-const ratios = {
-  "b/a": median("b_quic_new_0rtt_minted") / median("a_quic_new_1rtt"),
-  "b/e": median("b_quic_new_0rtt_minted") / median("e_https_tls13_new_tcp"),
-  "b/d": median("b_quic_new_0rtt_minted") / median("d_http1_new_tcp"),
-  "mb_quic/mb_https": median("mb_quic_open") / median("mb_https_keepalive"),
-  "mb_quic/mb_http1": median("mb_quic_open") / median("mb_http1_keepalive"),
-};
-const rejectedExtra = median("b_quic_new_0rtt_rejected") - median("a_quic_new_1rtt");
-const targets = {
-  "(b) <= 0.7 x (a)": ratios["b/a"] <= 0.7,
-  "(b) <= 0.8 x (e)": ratios["b/e"] <= 0.8,
-  "(c) median <= 0.2 ms": rtt <= 0.2,
-  "rejected 0-RTT <= (a) + 1 RTT + 2 ms":
-    median("b_quic_new_0rtt_rejected") <= median("a_quic_new_1rtt") + rtt + 2,
-  "1 MB QUIC <= 1.5 x 1 MB TLS/TCP": ratios["mb_quic/mb_https"] <= 1.5,
-  "memory per idle connection <= 64 KiB": memoryPerConnection <= 64 * 1024,
-};
-
-const report = {
-  command:
-    `deno task bench:quic --runs ${runs} --cold-runs ${coldRuns} --idle-connections ${idleConnections}`,
-  date: new Date().toISOString(),
-  machine: machineInfo(),
-  unit: "ms",
-  results,
-  earlyData: { ...earlyCounts, runs, cold: coldEarly, coldRuns },
-  ratios,
-  rejectedExtraMs: rejectedExtra,
-  memory: { before, after, perConnectionBytes: memoryPerConnection },
-  targets,
-};
-
-const pad = (s: string, n: number) => s.padEnd(n);
-const fmt = (n: number) => n.toFixed(3).padStart(9);
-console.log(
-  `\n${pad("scenario", 34)}${"median".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${
-    "n".padStart(6)
-  }`,
-);
-for (const [name, s] of Object.entries(results)) {
-  console.log(
-    `${pad(name, 34)}${fmt(s.median)}${fmt(s.p90)}${fmt(s.p99)}${String(s.n).padStart(6)}`,
+  if (options.only) {
+    for (const name of Object.keys(scenarios)) if (!options.only.test(name)) delete scenarios[name];
+  }
+  const warmup = Math.min(30, runs);
+  console.error(
+    `bench:quic: ${warmup} warm-up rounds, then ${runs} measured rounds of ${
+      Object.keys(scenarios).length
+    } scenarios`,
   );
+  for (let round = 0; round < warmup + runs; round++) {
+    if (round === warmup) early.a = early.b = early.stale = 0;
+    for (const [name, run] of Object.entries(scenarios)) {
+      const ms = await run();
+      if (round >= warmup) record(name, ms);
+    }
+  }
+  const earlyCounts = { a: early.a, b: early.b, stale: early.stale };
+
+  // Minting cost on its own.
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    mint(ticketKey);
+    record("mint_session", performance.now() - start);
+  }
+
+  // Cold: the first request into a freshly spawned (and warmed) server process.
+  let coldEarly = 0;
+  for (let i = 0; i < coldRuns; i++) {
+    const key = crypto.getRandomValues(new Uint8Array(48));
+    const fresh = await spawnServer(domain, key);
+    const session = mint(key);
+    let conn!: QuicConn;
+    record(
+      "cold_process_0rtt_first_request",
+      await timed(async () => {
+        conn = await connect(fresh.port, session);
+        if (await info(conn)) coldEarly++;
+      }),
+    );
+    await conn.close();
+    await fresh.stop();
+  }
+
+  // Memory per idle connection, read from the server process.
+  async function serverMemory(): Promise<ServerMemory> {
+    return JSON.parse(decoder.decode(await call(open, "memory")));
+  }
+  await new Promise((r) => setTimeout(r, 500)); // let closed connections drain
+  const before = await serverMemory();
+  const idleClient = quicheEngine.createClient();
+  const idle: QuicConn[] = [];
+  for (let i = 0; i < idleConnections; i++) {
+    const conn = await idleClient.connect({
+      hostname: "127.0.0.1",
+      port: server.port,
+      serverName: "localhost",
+      tls,
+      alpn: ALPN,
+    });
+    await conn.handshake;
+    idle.push(conn);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await serverMemory();
+  await idleClient.close();
+
+  keepAlive.close();
+  keepAliveTls.close();
+  await client.close();
+  await server.stop();
+
+  const results: Record<string, Summary> = {};
+  for (const [name, values] of Object.entries(samples)) results[name] = summarize(values);
+  const median = (name: string) => results[name]?.median ?? NaN;
+  const rtt = median("c_quic_open_connection");
+  const memoryPerConnection = (after.rss - before.rss) / (after.connections - before.connections);
+  const ratios = {
+    "b/a": median("b_quic_new_0rtt_minted") / median("a_quic_new_1rtt"),
+    "b/e": median("b_quic_new_0rtt_minted") / median("e_https_tls13_new_tcp"),
+    "b/d": median("b_quic_new_0rtt_minted") / median("d_http1_new_tcp"),
+    "mb_quic/mb_https": median("mb_quic_open") / median("mb_https_keepalive"),
+    "mb_quic/mb_http1": median("mb_quic_open") / median("mb_http1_keepalive"),
+  };
+  const rejectedExtra = median("b_quic_new_0rtt_rejected") - median("a_quic_new_1rtt");
+  const targets = {
+    "(b) <= 0.7 x (a)": ratios["b/a"] <= 0.7,
+    "(b) <= 0.8 x (e)": ratios["b/e"] <= 0.8,
+    "(c) median <= 0.2 ms": rtt <= 0.2,
+    "rejected 0-RTT <= (a) + 1 RTT + 2 ms":
+      median("b_quic_new_0rtt_rejected") <= median("a_quic_new_1rtt") + rtt + 2,
+    "1 MB QUIC <= 1.5 x 1 MB TLS/TCP": ratios["mb_quic/mb_https"] <= 1.5,
+    "memory per idle connection <= 64 KiB": memoryPerConnection <= 64 * 1024,
+  };
+
+  return {
+    command:
+      `deno task bench:quic --runs ${runs} --cold-runs ${coldRuns} --idle-connections ${idleConnections}`,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    unit: "ms",
+    results,
+    earlyData: { ...earlyCounts, runs, cold: coldEarly, coldRuns },
+    ratios,
+    rejectedExtraMs: rejectedExtra,
+    memory: { before, after, perConnectionBytes: memoryPerConnection },
+    targets,
+  };
 }
-console.log(
-  `\n0-RTT accepted: minted ${earlyCounts.b}/${runs}, cold processes ${coldEarly}/${coldRuns}; full handshake ${earlyCounts.a}/${runs}; stale ${earlyCounts.stale}/${runs}`,
-);
-for (const [name, value] of Object.entries(ratios)) {
-  console.log(`${pad(name, 20)} ${value.toFixed(3)}`);
+
+/** Renders a report as the table `bench:quic` prints. */
+export function formatQuicBench(report: QuicBenchReport): string {
+  const lines: string[] = [];
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const fmt = (n: number) => n.toFixed(3).padStart(9);
+  lines.push(
+    `${pad("scenario (ms)", 34)}${"median".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${
+      "n".padStart(6)
+    }`,
+  );
+  for (const [name, s] of Object.entries(report.results)) {
+    lines.push(
+      `${pad(name, 34)}${fmt(s.median)}${fmt(s.p90)}${fmt(s.p99)}${String(s.n).padStart(6)}`,
+    );
+  }
+  const e = report.earlyData;
+  lines.push("");
+  lines.push(
+    `0-RTT accepted: minted ${e.b}/${e.runs}, cold processes ${e.cold}/${e.coldRuns}; full handshake ${e.a}/${e.runs}; stale session ${e.stale}/${e.runs}`,
+  );
+  for (const [name, value] of Object.entries(report.ratios)) {
+    lines.push(`${pad(name, 20)} ${value.toFixed(3)}`);
+  }
+  lines.push(`rejected 0-RTT costs ${report.rejectedExtraMs.toFixed(3)} ms over a full handshake`);
+  const m = report.memory;
+  lines.push(
+    `server memory per idle connection: ${(m.perConnectionBytes / 1024).toFixed(1)} KiB (${
+      m.after.connections - m.before.connections
+    } connections)`,
+  );
+  for (const [name, ok] of Object.entries(report.targets)) {
+    lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);
+  }
+  return lines.join("\n");
 }
-console.log(
-  `rejected 0-RTT costs ${rejectedExtra.toFixed(3)} ms over a full handshake (1 RTT ≈ ${
-    rtt.toFixed(3)
-  } ms)`,
-);
-console.log(
-  `server memory per idle connection: ${(memoryPerConnection / 1024).toFixed(1)} KiB (${
-    after.connections - before.connections
-  } connections)`,
-);
-for (const [name, ok] of Object.entries(targets)) console.log(`${ok ? "PASS" : "MISS"}  ${name}`);
-await Deno.mkdir(new URL(".", `file://${Deno.cwd()}/${values.out}`), { recursive: true });
-await Deno.writeTextFile(values.out!, JSON.stringify(report, null, 2) + "\n");
-console.log(`\nwrote ${values.out}`);

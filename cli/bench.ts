@@ -1,0 +1,72 @@
+/**
+ * `qfaas bench`: runs the benchmarks in bench/ and writes their results.
+ *
+ * @module
+ */
+import { defineCommand } from "citty";
+import { formatQuicBench, runQuicBench } from "../bench/mod.ts";
+
+function positiveInteger(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new TypeError(
+      `Cannot run the benchmark: --${name} must be a positive integer, received "${value}"`,
+    );
+  }
+  return n;
+}
+
+const quic = defineCommand({
+  meta: {
+    name: "quic",
+    description:
+      "QUIC 1-RTT, minted 0-RTT and open-connection requests against HTTP/1.1 and HTTPS on loopback",
+  },
+  args: {
+    runs: { type: "string", default: "200", description: "measured rounds per scenario" },
+    "cold-runs": {
+      type: "string",
+      default: "20",
+      description: "freshly spawned servers for the cold case",
+    },
+    "idle-connections": {
+      type: "string",
+      default: "500",
+      description: "idle connections for the memory measure",
+    },
+    out: {
+      type: "string",
+      default: "docs/results/quic-bench.json",
+      description: "where to write the JSON report",
+    },
+    only: { type: "string", description: "regular expression: run only matching scenarios" },
+  },
+  async run({ args }) {
+    let options;
+    try {
+      options = {
+        runs: positiveInteger("runs", args.runs),
+        coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
+        idleConnections: positiveInteger("idle-connections", args["idle-connections"]),
+        only: args.only ? new RegExp(args.only) : undefined,
+      };
+    } catch (error) {
+      // A usage mistake: say what is wrong, without a stack trace.
+      console.error(`qfaas bench quic: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    const report = await runQuicBench(options);
+    console.log(formatQuicBench(report));
+    await Deno.writeTextFile(args.out, JSON.stringify(report, null, 2) + "\n");
+    console.log(`\nwrote ${args.out}`);
+  },
+});
+
+/** `qfaas bench <suite>`. */
+export const benchCommand = defineCommand({
+  meta: {
+    name: "bench",
+    description: "Measure QFaaS against TCP and TLS, side by side in one run",
+  },
+  subCommands: { quic },
+});

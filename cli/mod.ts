@@ -1,0 +1,32 @@
+/**
+ * The cli room: the `qfaas` command. Each subcommand parses its arguments
+ * and calls one function of another room.
+ *
+ * @module
+ */
+import { defineCommand, runMain } from "citty";
+import { benchCommand } from "./bench.ts";
+import { VERSION, versionText } from "./version.ts";
+
+/** The `qfaas` root command. */
+export const qfaas = defineCommand({
+  meta: {
+    name: "qfaas",
+    version: VERSION,
+    description: "Serverless dev server whose internal network is QUIC with pre-seeded 0-RTT",
+  },
+  subCommands: {
+    bench: benchCommand,
+    version: defineCommand({
+      meta: { name: "version", description: "Print the versions of QFaaS and its runtime" },
+      run() {
+        console.log(versionText());
+      },
+    }),
+  },
+});
+
+/** Runs the CLI with `args` (default: the process arguments). */
+export function main(args: string[] = Deno.args): Promise<void> {
+  return runMain(qfaas, { rawArgs: args });
+}
