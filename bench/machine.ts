@@ -6,11 +6,17 @@
 
 /** CPU, cores, memory, kernel and runtime versions. */
 export interface MachineInfo {
+  /** CPU model name. */
   cpu: string;
+  /** Logical cores. */
   cores: number;
+  /** Total memory, GiB. */
   memoryGiB: number;
+  /** Kernel release. */
   kernel: string;
+  /** Deno version. */
   deno: string;
+  /** V8 version. */
   v8: string;
 }
 

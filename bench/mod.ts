@@ -9,6 +9,7 @@ export {
   type QuicBenchOptions,
   type QuicBenchReport,
   runQuicBench,
+  type ServerMemory,
 } from "./quic_bench.ts";
 export { summarize, type Summary } from "./stats.ts";
 export { type MachineInfo, machineInfo } from "./machine.ts";

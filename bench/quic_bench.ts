@@ -34,21 +34,35 @@ export interface QuicBenchOptions {
 
 /** Everything one run measured, as written to JSON. */
 export interface QuicBenchReport {
+  /** The command that reproduces this run. */
   command: string;
+  /** When it ran (ISO 8601). */
   date: string;
+  /** The machine it ran on. */
   machine: ReturnType<typeof machineInfo>;
+  /** Unit of every latency. */
   unit: "ms";
+  /** Per scenario: median, tail and spread. */
   results: Record<string, Summary>;
+  /** How many requests the server saw in 0-RTT, per scenario. */
   earlyData: Record<string, number>;
+  /** Ratios of medians named in the targets. */
   ratios: Record<string, number>;
+  /** Median cost of a rejected 0-RTT attempt over a full handshake. */
   rejectedExtraMs: number;
+  /** Server memory before and after opening the idle connections. */
   memory: { before: ServerMemory; after: ServerMemory; perConnectionBytes: number };
+  /** Each target of the issue and whether this run met it. */
   targets: Record<string, boolean>;
 }
 
-interface ServerMemory {
+/** Memory of the server process as it reports it. */
+export interface ServerMemory {
+  /** Resident set size, bytes. */
   rss: number;
+  /** V8 heap in use, bytes. */
   heap: number;
+  /** Open QUIC connections. */
   connections: number;
 }
 

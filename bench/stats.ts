@@ -6,12 +6,19 @@
 
 /** Median, tail and spread of a set of samples, in the samples' unit. */
 export interface Summary {
+  /** Number of samples. */
   n: number;
+  /** 50th percentile. */
   median: number;
+  /** 90th percentile. */
   p90: number;
+  /** 99th percentile. */
   p99: number;
+  /** Smallest sample. */
   min: number;
+  /** Largest sample. */
   max: number;
+  /** Arithmetic mean. */
   mean: number;
 }
 

@@ -8,8 +8,8 @@ import { defineCommand, runMain } from "citty";
 import { benchCommand } from "./bench.ts";
 import { VERSION, versionText } from "./version.ts";
 
-/** The `qfaas` root command. */
-export const qfaas = defineCommand({
+// The `qfaas` root command.
+const qfaas = defineCommand({
   meta: {
     name: "qfaas",
     version: VERSION,

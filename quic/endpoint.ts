@@ -21,27 +21,14 @@ import {
 } from "./config.ts";
 import { type ConnectionDriver, QuicConnection } from "./connection.ts";
 import { EarlyDatagrams } from "./early_datagrams.ts";
+import type { ListenerCounters } from "./engine.ts";
 import { RetryTokens } from "./retry_token.ts";
 
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
 /** Counters an endpoint keeps; all only ever grow. */
-export interface EndpointCounters {
-  datagramsIn: number;
-  datagramsOut: number;
-  /** Datagrams that failed to parse or that quiche refused. */
-  datagramsDropped: number;
-  /** Initials refused because the listener is at its connection limit. */
-  connectionsRefused: number;
-  connectionsAccepted: number;
-  versionNegotiations: number;
-  retriesSent: number;
-  /** Initials with a token that failed validation. */
-  invalidTokens: number;
-  /** 0-RTT datagrams held until their Initial arrived. */
-  earlyDatagramsHeld: number;
-}
+export type EndpointCounters = ListenerCounters;
 
 /** How a listener on this endpoint accepts connections. */
 export interface ListenOptions {

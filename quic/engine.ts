@@ -11,7 +11,9 @@ import type { QuicCloseInfo } from "./errors.ts";
 
 /** A UDP address. */
 export interface QuicAddr {
+  /** IP address (or host name where accepted). */
   host: string;
+  /** UDP port. */
   port: number;
 }
 
@@ -29,6 +31,7 @@ export interface QuicStreamLike {
 
 /** One connection, client or server side. */
 export interface QuicConn {
+  /** The peer's address. */
   readonly remote: QuicAddr;
   /** Resolves when the handshake completes; rejects with `QuicHandshakeError`. */
   readonly handshake: Promise<void>;
@@ -44,21 +47,40 @@ export interface QuicConn {
   readonly established: boolean;
   /** Client: null before the handshake; then whether the offered 0-RTT data was accepted. */
   readonly earlyDataAccepted: boolean | null;
+  /** Bidirectional streams the peer opens. */
   readonly incomingBidirectionalStreams: ReadableStream<QuicStreamLike>;
+  /** Unidirectional streams the peer opens. */
   readonly incomingUnidirectionalStreams: ReadableStream<QuicStreamLike>;
+  /** Opens a bidirectional stream; in 0-RTT if the connection is in early data. */
   createBidirectionalStream(): Promise<QuicStreamLike>;
+  /** Opens a unidirectional stream. */
   createUnidirectionalStream(): Promise<QuicStreamLike>;
   /** Client: the latest resumable session, or null. */
   session(): Uint8Array | null;
+  /** Closes with an application error code and reason; resolves when closed. */
   close(options?: { code?: number; reason?: string }): Promise<QuicCloseInfo>;
 }
 
-/** Counters every listener reports. */
+/** Counters every listener reports; they only ever grow. */
 export interface ListenerCounters {
+  /** Datagrams received. */
   datagramsIn: number;
+  /** Datagrams sent. */
+  datagramsOut: number;
+  /** Datagrams that failed to parse, addressed no connection, or that QUIC refused. */
   datagramsDropped: number;
+  /** Connections created from a valid Initial. */
   connectionsAccepted: number;
+  /** Initials refused because the listener was at `maxConnections`. */
   connectionsRefused: number;
+  /** Version Negotiation packets sent. */
+  versionNegotiations: number;
+  /** Retry packets sent. */
+  retriesSent: number;
+  /** Initials whose Retry token did not validate. */
+  invalidTokens: number;
+  /** 0-RTT datagrams held until their Initial arrived. */
+  earlyDatagramsHeld: number;
 }
 
 /** Options of `QuicEngine.listen`. */
@@ -67,8 +89,11 @@ export interface QuicListenOptions {
   hostname?: string;
   /** UDP port; 0 picks a free one. */
   port?: number;
+  /** Certificate, key and ticket key. */
   tls: QuicServerTls;
+  /** ALPN protocols, in order of preference. */
   alpn: readonly string[];
+  /** Connection, stream, idle and window limits. */
   limits?: QuicLimits;
   /** Retry-based address validation; on for user-facing listeners, off for internal links. */
   validateAddress?: boolean;
@@ -76,10 +101,15 @@ export interface QuicListenOptions {
 
 /** A server socket accepting connections. */
 export interface QuicListener extends AsyncIterable<QuicConn> {
+  /** The bound address. */
   readonly addr: QuicAddr;
+  /** Datagram and connection counters. */
   readonly counters: Readonly<ListenerCounters>;
+  /** Connections currently open (including those draining). */
+  readonly connections: number;
   /** The next connection, or null once the listener is closed. */
   accept(): Promise<QuicConn | null>;
+  /** Closes every connection and the socket. */
   close(): Promise<void>;
 }
 
@@ -87,11 +117,15 @@ export interface QuicListener extends AsyncIterable<QuicConn> {
 export interface QuicConnectOptions {
   /** Host name or IP address to reach. */
   hostname: string;
+  /** UDP port. */
   port: number;
   /** Name to verify in the certificate (and send as SNI); defaults to `hostname`. */
   serverName?: string;
+  /** The CA to verify the server against. */
   tls: QuicClientTls;
+  /** ALPN protocols, in order of preference. */
   alpn: readonly string[];
+  /** Connection, stream, idle and window limits. */
   limits?: QuicLimits;
   /** Session to resume; streams opened right away go out as 0-RTT. */
   session?: Uint8Array;
@@ -103,6 +137,7 @@ export interface QuicConnectOptions {
 export interface QuicClient {
   /** Starts a connection and returns it before the handshake completes. */
   connect(options: QuicConnectOptions): Promise<QuicConn>;
+  /** Closes every connection and the socket. */
   close(): Promise<void>;
 }
 
@@ -116,8 +151,12 @@ export interface EngineCapabilities {
 
 /** A QUIC implementation. */
 export interface QuicEngine {
+  /** Engine name, for logs and reports. */
   readonly name: string;
+  /** What the engine supports. */
   readonly capabilities: EngineCapabilities;
+  /** Binds a UDP socket and accepts connections. */
   listen(options: QuicListenOptions): Promise<QuicListener>;
+  /** Creates a client owning its own sockets. */
   createClient(): QuicClient;
 }

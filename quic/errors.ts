@@ -73,6 +73,7 @@ export class QuicConnectionError extends Error {
   /** How the connection ended. */
   readonly info: QuicCloseInfo;
 
+  /** Creates the error with a message and the close details. */
   constructor(message: string, info: QuicCloseInfo, options?: ErrorOptions) {
     super(message, options);
     this.name = "QuicConnectionError";
@@ -82,6 +83,7 @@ export class QuicConnectionError extends Error {
 
 /** The TLS handshake failed, for example because the certificate did not verify. */
 export class QuicHandshakeError extends QuicConnectionError {
+  /** Creates the error with a message and the close details. */
   constructor(message: string, info: QuicCloseInfo) {
     super(message, info);
     this.name = "QuicHandshakeError";
@@ -97,6 +99,7 @@ export class QuicStreamError extends Error {
   /** "reset" when the peer abandoned sending, "stopped" when it will not read. */
   readonly kind: "reset" | "stopped";
 
+  /** Creates the error for `streamId`, reset or stopped with `code`. */
   constructor(streamId: number, kind: "reset" | "stopped", code: number) {
     super(`Stream ${streamId} ${kind} by peer with code 0x${code.toString(16)}`);
     this.name = "QuicStreamError";

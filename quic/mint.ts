@@ -27,6 +27,7 @@ export interface MintOptions {
   ca: string;
   /** The name the client will connect to (SNI); the certificate must cover it. */
   serverName: string;
+  /** ALPN protocols; 0-RTT requires the same one later (RFC 9001 §4.6.1). */
   alpn: readonly string[];
   /** The limits the real server will advertise: 0-RTT remembers them (RFC 9000 §7.4.1). */
   limits?: QuicLimits;

@@ -15,7 +15,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A certificate and its private key, both PEM. */
 export interface CertifiedKey {
+  /** PEM certificate. */
   cert: string;
+  /** PEM private key (PKCS#8). */
   key: string;
 }
 
@@ -23,15 +25,19 @@ export interface CertifiedKey {
 export interface CertificateAuthority extends CertifiedKey {
   /** The CA's keys, for signing. */
   keys: CryptoKeyPair;
-  /** The CA's parsed certificate. */
-  certificate: x509.X509Certificate;
+  /** The CA's subject distinguished name, as leaves name their issuer. */
+  subject: string;
 }
 
 /** What a leaf certificate names. */
 export interface LeafOptions {
+  /** Subject common name. */
   commonName: string;
+  /** DNS names for the SAN extension; default: the common name. */
   dnsNames?: string[];
+  /** IP addresses for the SAN extension. */
   ipAddresses?: string[];
+  /** Validity in days; default 90. */
   validDays?: number;
 }
 
@@ -73,7 +79,7 @@ export async function createCa(
     cert: certificate.toString("pem"),
     key: await exportKey(keys.privateKey),
     keys,
-    certificate,
+    subject: certificate.subject,
   };
 }
 
@@ -91,7 +97,7 @@ export async function issueLeaf(
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${options.commonName}`,
-    issuer: ca.certificate.subject,
+    issuer: ca.subject,
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + (options.validDays ?? 90) * DAY_MS),
     signingKey: ca.keys.privateKey,
@@ -102,7 +108,7 @@ export async function issueLeaf(
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
       new x509.SubjectAlternativeNameExtension(names, false),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.certificate, false),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey, false),
     ],
   });
   return { cert: certificate.toString("pem"), key: await exportKey(keys.privateKey) };

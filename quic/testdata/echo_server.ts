@@ -46,7 +46,7 @@ async function handle(stream: QuicStreamLike): Promise<void> {
     }
   } else if (command === "memory") {
     const usage = Deno.memoryUsage();
-    const connections = (listener as unknown as { connections: number }).connections;
+    const connections = listener.connections;
     await writer.write(
       encoder.encode(JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, connections })),
     );
@@ -78,7 +78,7 @@ function httpHandler(request: Request): Response {
   );
 }
 const ports: Record<string, number> = {};
-const httpServers: Deno.HttpServer[] = [];
+const httpServers: Deno.HttpServer<Deno.NetAddr>[] = [];
 if (config.http) {
   const quiet = { onListen() {} };
   httpServers.push(Deno.serve({ hostname, port: 0, ...quiet }, httpHandler));
