@@ -251,28 +251,34 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
     await fresh.stop();
   }
 
-  // Memory per idle connection, read from the server process.
+  // Memory per idle connection, read from a fresh server process that served
+  // nothing else (an allocator that reuses earlier frees would hide the cost).
+  const fresh = await spawnServer(domain, ticketKey, {
+    limits: { maxConnections: idleConnections + 10 },
+  });
+  const probe = await connect(fresh.port);
   async function serverMemory(): Promise<ServerMemory> {
-    return JSON.parse(decoder.decode(await call(open, "memory")));
+    return JSON.parse(decoder.decode(await call(probe, "memory")));
   }
-  await new Promise((r) => setTimeout(r, 500)); // let closed connections drain
   const before = await serverMemory();
   const idleClient = quicheEngine.createClient();
-  const idle: QuicConn[] = [];
   for (let i = 0; i < idleConnections; i++) {
     const conn = await idleClient.connect({
       hostname: "127.0.0.1",
-      port: server.port,
+      port: fresh.port,
       serverName: "localhost",
       tls,
       alpn: ALPN,
     });
     await conn.handshake;
-    idle.push(conn);
+    // One request each, so every connection has held a stream, as a real one has.
+    await info(conn);
   }
   await new Promise((r) => setTimeout(r, 200));
   const after = await serverMemory();
   await idleClient.close();
+  await probe.close();
+  await fresh.stop();
 
   keepAlive.close();
   keepAliveTls.close();
