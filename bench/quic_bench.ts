@@ -226,6 +226,20 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   }
   const earlyCounts = { a: early.a, b: early.b, stale: early.stale };
 
+  // Back to back: requests on an open connection one after another, with no
+  // other scenario between them. Interleaving lets each process go idle, and
+  // on this VM an idle vCPU is slow to wake (guest halt-polling stops at
+  // 200 us), so both views are reported.
+  for (const name of ["c_quic_open_connection", "c_http1_keepalive"]) {
+    const run = scenarios[name];
+    if (!run) continue;
+    // JIT tiers settle after a few hundred requests (measured: 30 → 0.51 ms, 500 → 0.36 ms).
+    for (let i = 0; i < 300; i++) await run();
+    // Ten times as many samples: on this VM the latency switches between
+    // regimes (~0.17 ms and ~0.45 ms medians per 1,000 requests, measured).
+    for (let i = 0; i < 10 * runs; i++) record(`${name}_back_to_back`, await run());
+  }
+
   // Minting cost on its own.
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
@@ -289,6 +303,7 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   for (const [name, values] of Object.entries(samples)) results[name] = summarize(values);
   const median = (name: string) => results[name]?.median ?? NaN;
   const rtt = median("c_quic_open_connection");
+  const rttBackToBack = median("c_quic_open_connection_back_to_back");
   const memoryPerConnection = (after.rss - before.rss) / (after.connections - before.connections);
   const ratios = {
     "b/a": median("b_quic_new_0rtt_minted") / median("a_quic_new_1rtt"),
@@ -301,7 +316,8 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   const targets = {
     "(b) <= 0.7 x (a)": ratios["b/a"] <= 0.7,
     "(b) <= 0.8 x (e)": ratios["b/e"] <= 0.8,
-    "(c) median <= 0.2 ms": rtt <= 0.2,
+    "(c) median <= 0.2 ms (back to back)": rttBackToBack <= 0.2,
+    "(c) median <= 0.2 ms (interleaved)": rtt <= 0.2,
     "rejected 0-RTT <= (a) + 1 RTT + 2 ms":
       median("b_quic_new_0rtt_rejected") <= median("a_quic_new_1rtt") + rtt + 2,
     "1 MB QUIC <= 1.5 x 1 MB TLS/TCP": ratios["mb_quic/mb_https"] <= 1.5,

@@ -24,6 +24,7 @@ export async function spawnServer(
       "run",
       "-A",
       "--unstable-net",
+      "--v8-flags=--expose-gc",
       new URL("./testdata/echo_server.ts", import.meta.url).pathname,
     ],
     env: {

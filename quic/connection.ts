@@ -21,6 +21,11 @@ import type { QuicConn } from "./engine.ts";
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+interface Incoming {
+  readable: ReadableStream<QuicStream>;
+  controller: ReadableStreamDefaultController<QuicStream>;
+}
+
 /** Whether we opened the connection or accepted it. */
 export type Role = "client" | "server";
 
@@ -78,16 +83,13 @@ export class QuicConnection implements StreamIo, QuicConn {
   readonly handshake: Promise<void>;
   /** Resolves once the connection is fully closed (after draining). */
   readonly closed: Promise<QuicCloseInfo>;
-  /** Bidirectional streams the peer opened. */
-  readonly incomingBidirectionalStreams: ReadableStream<QuicStream>;
-  /** Unidirectional streams the peer opened. */
-  readonly incomingUnidirectionalStreams: ReadableStream<QuicStream>;
 
   #native: NativeConnection;
   #driver: ConnectionDriver;
   #streams = new Map<number, QuicStream>();
-  #bidiIn!: ReadableStreamDefaultController<QuicStream>;
-  #uniIn!: ReadableStreamDefaultController<QuicStream>;
+  // Incoming-stream queues, made on first use: a ReadableStream is ~1.3 KiB,
+  // and idle connections are many (RSS per idle connection is a target).
+  #incoming: { bidi?: Incoming; uni?: Incoming } = {};
   #nextLocal = { bidi: 0, uni: 0 };
   #peerSeen = { bidi: -1, uni: -1 };
   #peerGaps = new Set<number>();
@@ -118,12 +120,27 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.handshake = this.#handshake.promise;
     this.handshake.catch(() => {}); // observed through `closed` when nobody awaits it
     this.closed = this.#closed.promise;
-    this.incomingBidirectionalStreams = new ReadableStream({
-      start: (c) => void (this.#bidiIn = c),
-    });
-    this.incomingUnidirectionalStreams = new ReadableStream({
-      start: (c) => void (this.#uniIn = c),
-    });
+  }
+
+  /** Bidirectional streams the peer opened. */
+  get incomingBidirectionalStreams(): ReadableStream<QuicStream> {
+    return this.#queue("bidi").readable;
+  }
+
+  /** Unidirectional streams the peer opened. */
+  get incomingUnidirectionalStreams(): ReadableStream<QuicStream> {
+    return this.#queue("uni").readable;
+  }
+
+  #queue(kind: "bidi" | "uni"): Incoming {
+    let queue = this.#incoming[kind];
+    if (!queue) {
+      let controller!: ReadableStreamDefaultController<QuicStream>;
+      const readable = new ReadableStream<QuicStream>({ start: (c) => void (controller = c) });
+      queue = this.#incoming[kind] = { readable, controller };
+      if (this.#finished) controller.close();
+    }
+    return queue;
   }
 
   /** The negotiated ALPN protocol; empty before the handshake has chosen one. */
@@ -259,9 +276,9 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.#blocked.clear();
     this.#readers.clear();
     for (const waiter of this.#creditWaiters.splice(0)) waiter();
-    for (const c of [this.#bidiIn, this.#uniIn]) {
+    for (const queue of [this.#incoming.bidi, this.#incoming.uni]) {
       try {
-        c.close();
+        queue?.controller.close();
       } catch { /* already closed by a cancelled reader */ }
     }
     this.#closed.resolve(info);
@@ -447,7 +464,7 @@ export class QuicConnection implements StreamIo, QuicConn {
       this.#streams.set(id, stream);
       this.#readers.add(stream);
       try {
-        (bidi ? this.#bidiIn : this.#uniIn).enqueue(stream);
+        this.#queue(bidi ? "bidi" : "uni").controller.enqueue(stream);
       } catch {
         // Nobody accepts streams any more: refuse this one (RFC 9000 §3.5).
         stream.readable?.cancel();

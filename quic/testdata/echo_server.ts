@@ -45,6 +45,8 @@ async function handle(stream: QuicStreamLike): Promise<void> {
       await writer.write(chunk.subarray(0, Math.min(chunk.byteLength, total - sent)));
     }
   } else if (command === "memory") {
+    // Collect first (the process runs with --expose-gc) so garbage is not counted.
+    (globalThis as { gc?: () => void }).gc?.();
     const usage = Deno.memoryUsage();
     const connections = listener.connections;
     await writer.write(
