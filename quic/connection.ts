@@ -16,7 +16,7 @@ import {
   TransportErrorCode,
 } from "./errors.ts";
 import { QuicStream, type StreamIo } from "./stream.ts";
-import type { QuicConn } from "./engine.ts";
+import type { QuicConn, QuicConnStats } from "./engine.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -188,7 +188,7 @@ export class QuicConnection implements StreamIo, QuicConn {
   }
 
   /** Packet and byte counters. */
-  stats(): { sent: number; recv: number; lost: number; sentBytes: number; recvBytes: number } {
+  stats(): QuicConnStats {
     const s = this.#native.stats();
     return {
       sent: s.sent,

@@ -24,6 +24,11 @@ import { EarlyDatagrams } from "./early_datagrams.ts";
 import type { ListenerCounters } from "./engine.ts";
 import { RetryTokens } from "./retry_token.ts";
 
+/** Size of a send buffer: the largest UDP payload. */
+const SEND_BUFFER_SIZE = 65536;
+/** Send buffers kept for reuse (1 MiB at most). */
+const MAX_POOLED_BUFFERS = 16;
+
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
@@ -109,7 +114,9 @@ export class QuicEndpoint implements ConnectionDriver {
   #closing = false;
   #lastFrom: HostPort = { host: "", port: 0 };
   #loop: Promise<void>;
-  #sendQueue: Array<{ datagram: Uint8Array; to: HostPort }> = [];
+  #sendQueue: Array<{ datagram: Uint8Array; to: HostPort; pooled: boolean }> = [];
+  /** Send buffers whose datagram has left; reused to avoid a 64 KiB allocation per datagram. */
+  #pool: Uint8Array[] = [];
   #sending: Promise<void> | null = null;
 
   /** Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::"). */
@@ -384,10 +391,19 @@ export class QuicEndpoint implements ConnectionDriver {
     connection.finish();
   }
 
-  #transmit(datagram: Uint8Array, to: HostPort): void {
+  #transmit(datagram: Uint8Array, to: HostPort, pooled = false): void {
     this.counters.datagramsOut++;
-    this.#sendQueue.push({ datagram, to });
+    this.#sendQueue.push({ datagram, to, pooled });
     if (!this.#sending) this.#sending = this.#sendLoop();
+  }
+
+  /** A send buffer from the pool; quiche writes datagrams straight into it. */
+  #buffer(): Uint8Array {
+    return this.#pool.pop() ?? new Uint8Array(SEND_BUFFER_SIZE);
+  }
+
+  #release(buffer: Uint8Array): void {
+    if (this.#pool.length < MAX_POOLED_BUFFERS) this.#pool.push(buffer);
   }
 
   /**
@@ -398,13 +414,14 @@ export class QuicEndpoint implements ConnectionDriver {
   async #sendLoop(): Promise<void> {
     const queue = this.#sendQueue;
     for (let i = 0; i < queue.length; i++) {
-      const { datagram, to } = queue[i];
+      const { datagram, to, pooled } = queue[i];
       try {
         await this.#socket.send(datagram, { transport: "udp", hostname: to.host, port: to.port });
       } catch {
         // A refused or unreachable peer is handled by QUIC loss recovery and idle timeout.
         this.counters.datagramsDropped++;
       }
+      if (pooled) this.#release(new Uint8Array(datagram.buffer));
     }
     queue.length = 0;
     this.#sending = null;
@@ -415,9 +432,13 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#dirty.delete(connection);
     if (!this.#keys.has(connection)) return;
     for (;;) {
-      const length = connection.poll(this.#out);
-      if (length === 0) break;
-      this.#transmit(this.#out.slice(0, length), connection.remote);
+      const buffer = this.#buffer();
+      const length = connection.poll(buffer);
+      if (length === 0) {
+        this.#release(buffer);
+        break;
+      }
+      this.#transmit(buffer.subarray(0, length), connection.remote, true);
     }
     const timeout = connection.timeout();
     const timer = this.#timers.get(connection);

@@ -57,8 +57,24 @@ export interface QuicConn {
   createUnidirectionalStream(): Promise<QuicStreamLike>;
   /** Client: the latest resumable session, or null. */
   session(): Uint8Array | null;
+  /** Packet and byte counters, for diagnostics and benchmarks. */
+  stats(): QuicConnStats;
   /** Closes with an application error code and reason; resolves when closed. */
   close(options?: { code?: number; reason?: string }): Promise<QuicCloseInfo>;
+}
+
+/** Packet and byte counters of one connection. */
+export interface QuicConnStats {
+  /** Packets sent. */
+  sent: number;
+  /** Packets received. */
+  recv: number;
+  /** Packets declared lost. */
+  lost: number;
+  /** Bytes sent. */
+  sentBytes: number;
+  /** Bytes received. */
+  recvBytes: number;
 }
 
 /** Counters every listener reports; they only ever grow. */

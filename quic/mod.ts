@@ -19,6 +19,7 @@ export type {
   QuicClient,
   QuicConn,
   QuicConnectOptions,
+  QuicConnStats,
   QuicEngine,
   QuicListener,
   QuicListenOptions,

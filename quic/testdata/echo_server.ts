@@ -6,12 +6,13 @@
 //   "bytes N"       → N bytes
 //   "info"          → {"early": boolean}: did the request arrive in 0-RTT?
 //   "memory"        → {"rss": bytes, "heap": bytes, "connections": N}
+//   "stats"         → this connection's packet counters (sent, recv, lost, …)
 // With "http": true it also serves HTTP/1.1 and HTTPS (TLS 1.3) on TCP —
 // GET /bytes/N → N bytes, anything else → "ok" — for side-by-side baselines.
 import { quicheEngine } from "../mod.ts";
 import { warmUp } from "../warm_up.ts";
 import { readAll } from "../_test_helpers.ts";
-import type { QuicStreamLike } from "../mod.ts";
+import type { QuicConn, QuicStreamLike } from "../mod.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
 const ticketKey = config.ticketKey
@@ -30,7 +31,7 @@ const listener = await quicheEngine.listen({
 const encoder = new TextEncoder();
 let early = 0;
 
-async function handle(stream: QuicStreamLike): Promise<void> {
+async function handle(stream: QuicStreamLike, conn: QuicConn): Promise<void> {
   const request = await readAll(stream.readable!);
   const newline = request.indexOf(10);
   const command = new TextDecoder().decode(newline < 0 ? request : request.subarray(0, newline));
@@ -52,6 +53,8 @@ async function handle(stream: QuicStreamLike): Promise<void> {
     await writer.write(
       encoder.encode(JSON.stringify({ rss: usage.rss, heap: usage.heapUsed, connections })),
     );
+  } else if (command === "stats") {
+    await writer.write(encoder.encode(JSON.stringify(conn.stats())));
   } else if (command === "info") {
     await writer.write(
       encoder.encode(JSON.stringify({ early: stream.earlyData, earlyTotal: early })),
@@ -65,7 +68,9 @@ async function handle(stream: QuicStreamLike): Promise<void> {
 (async () => {
   for await (const conn of listener) {
     (async () => {
-      for await (const stream of conn.incomingBidirectionalStreams) handle(stream).catch(() => {});
+      for await (const stream of conn.incomingBidirectionalStreams) {
+        handle(stream, conn).catch(() => {});
+      }
     })();
   }
 })();
