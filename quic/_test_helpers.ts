@@ -1,7 +1,15 @@
 // Test helpers shared by quic/ tests: a throwaway trust domain and stream I/O.
 import { createCa, issueLeaf } from "../store/mod.ts";
 import type { CertificateAuthority, CertifiedKey } from "../store/mod.ts";
-import type { QuicStreamLike } from "./mod.ts";
+import type {
+  QuicClient,
+  QuicConn,
+  QuicConnectOptions,
+  QuicEngine,
+  QuicListener,
+  QuicListenOptions,
+  QuicStreamLike,
+} from "./mod.ts";
 
 export interface TrustDomain {
   ca: CertificateAuthority;
@@ -47,4 +55,83 @@ export async function writeAll(
 export async function echoStream(stream: QuicStreamLike): Promise<void> {
   const body = await readAll(stream.readable!);
   await writeAll(stream.writable!, body);
+}
+
+/** Protocol used by every test bed. */
+export const TEST_ALPN = ["qfaas-test"];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Sends `body` on a new stream, closes it, and returns the whole answer. */
+export async function request(conn: QuicConn, body: Uint8Array): Promise<Uint8Array> {
+  const stream = await conn.createBidirectionalStream();
+  const [response] = await Promise.all([
+    readAll(stream.readable!),
+    writeAll(stream.writable!, body),
+  ]);
+  return response;
+}
+
+/** `request` with text in and out. */
+export async function command(conn: QuicConn, text: string): Promise<string> {
+  return decoder.decode(await request(conn, encoder.encode(text)));
+}
+
+/** Options to connect to `port` on loopback as "localhost", trusting the domain's CA. */
+export function connectOptions(domain: TrustDomain, port: number): QuicConnectOptions {
+  return {
+    hostname: "127.0.0.1",
+    port,
+    serverName: "localhost",
+    tls: { ca: domain.ca.cert },
+    alpn: TEST_ALPN,
+  };
+}
+
+/** An echo listener and a client of one engine; `await using` closes both. */
+export interface EchoBed extends AsyncDisposable {
+  listener: QuicListener;
+  client: QuicClient;
+  /** Connections the listener accepted, in order. */
+  conns: QuicConn[];
+  /** Connects the client to the listener; `extra` overrides any option. */
+  connect(extra?: Partial<QuicConnectOptions>): Promise<QuicConn>;
+}
+
+/** Starts an echo listener (each stream: read all, write it back) and a client. */
+export async function echoBed(
+  engine: QuicEngine,
+  domain: TrustDomain,
+  options: Partial<QuicListenOptions> = {},
+): Promise<EchoBed> {
+  const listener = await engine.listen({ tls: domain.leaf, alpn: TEST_ALPN, ...options });
+  const client = engine.createClient();
+  const conns: QuicConn[] = [];
+  const loop = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      (async () => {
+        for await (const stream of conn.incomingBidirectionalStreams) {
+          echoStream(stream).catch(() => {});
+        }
+      })();
+    }
+  })();
+  return {
+    listener,
+    client,
+    conns,
+    connect: (extra = {}) =>
+      client.connect({
+        ...connectOptions(domain, listener.addr.port),
+        hostname: options.hostname ?? "127.0.0.1",
+        ...extra,
+      }),
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await listener.close();
+      await loop;
+    },
+  };
 }

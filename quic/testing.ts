@@ -1,8 +1,22 @@
 /**
  * Test and benchmark support for the QUIC room: a throwaway trust domain,
- * stream helpers and a real server process. Not for production code.
+ * stream helpers, an echo test bed, the engine conformance suite and a real
+ * server process. Not for production code.
  *
  * @module
  */
-export { echoStream, readAll, type TrustDomain, trustDomain, writeAll } from "./_test_helpers.ts";
+export {
+  command,
+  connectOptions,
+  type EchoBed,
+  echoBed,
+  echoStream,
+  readAll,
+  request,
+  TEST_ALPN,
+  type TrustDomain,
+  trustDomain,
+  writeAll,
+} from "./_test_helpers.ts";
 export { type ServerProcess, spawnServer } from "./_server_process.ts";
+export { testEngineConformance } from "./engine_conformance.ts";

@@ -1,0 +1,204 @@
+/**
+ * The conformance suite every `QuicEngine` must pass, whatever implements it
+ * (quiche today; Deno's built-in QUIC could join). Engine-specific behaviour
+ * (session minting, listener counters) is tested beside each engine.
+ *
+ * Call `testEngineConformance(engine)` from a `_test.ts` file.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { QuicHandshakeError, QuicStreamError } from "./errors.ts";
+import type { QuicEngine } from "./engine.ts";
+import {
+  command,
+  connectOptions,
+  echoBed,
+  readAll,
+  request,
+  TEST_ALPN,
+  trustDomain,
+  writeAll,
+} from "./_test_helpers.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Registers the conformance tests for `engine`, named "<engine>: …". */
+export function testEngineConformance(engine: QuicEngine): void {
+  const domain = trustDomain();
+  const test = (name: string, fn: () => Promise<void>) => Deno.test(`${engine.name}: ${name}`, fn);
+
+  test("1-RTT round trip over IPv4 and IPv6", async () => {
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      await using bed = await echoBed(engine, await domain, { hostname });
+      const conn = await bed.connect();
+      const stream = await conn.createBidirectionalStream();
+      assert.equal(conn.earlyData, false, "no session: the stream waited for the handshake");
+      assert.equal(conn.established, true);
+      assert.equal(stream.earlyData, false);
+      await writeAll(stream.writable!, encoder.encode(`hello over ${hostname}`));
+      assert.equal(decoder.decode(await readAll(stream.readable!)), `hello over ${hostname}`);
+      assert.equal(conn.protocol, TEST_ALPN[0]);
+      assert.equal(conn.earlyDataAccepted, false);
+    }
+  });
+
+  test("a resumed session sends its first stream as 0-RTT", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const sessions: Uint8Array[] = [];
+    const first = await bed.connect({ onSession: (s) => sessions.push(s) });
+    assert.equal(await command(first, "one"), "one");
+    // The ticket follows the handshake; wait for it if it is still in flight.
+    for (let i = 0; i < 50 && sessions.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(sessions.length >= 1, "onSession delivered a session after the handshake");
+    const second = await bed.connect({ session: sessions.at(-1) });
+    const stream = await second.createBidirectionalStream();
+    assert.equal(second.earlyData, true, "the stream opened before the handshake completed");
+    assert.equal(stream.earlyData, true, "its first bytes go out as 0-RTT");
+    await writeAll(stream.writable!, encoder.encode("two"));
+    assert.equal(decoder.decode(await readAll(stream.readable!)), "two");
+    assert.equal(second.resumed, true);
+    assert.equal(second.earlyDataAccepted, true);
+  });
+
+  test("a certificate from another CA, or for another name, fails the handshake clearly", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const stranger = await trustDomain("Some other CA");
+    const conn = await bed.connect({ tls: { ca: stranger.ca.cert } });
+    await assert.rejects(conn.handshake, (error: unknown) => {
+      assert.ok(error instanceof QuicHandshakeError);
+      assert.match(error.message, /handshake with 127\.0\.0\.1:\d+ failed: .*unknown_ca/);
+      return true;
+    });
+    await assert.rejects(conn.createBidirectionalStream(), QuicHandshakeError);
+    const misnamed = await bed.connect({ serverName: "not-localhost" });
+    await assert.rejects(misnamed.handshake, /bad_certificate/);
+  });
+
+  test("1 MB in each direction on one stream", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const conn = await bed.connect();
+    const body = crypto.getRandomValues(new Uint8Array(65536));
+    const megabyte = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < 16; i++) megabyte.set(body, i * body.byteLength);
+    const echoed = await request(conn, megabyte);
+    assert.equal(echoed.byteLength, megabyte.byteLength);
+    assert.deepEqual(echoed, megabyte);
+  });
+
+  test("100 concurrent streams on one connection", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const conn = await bed.connect();
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => command(conn, `stream ${i}`)),
+    );
+    replies.forEach((reply, i) => assert.equal(reply, `stream ${i}`));
+    assert.equal(bed.conns.length, 1);
+  });
+
+  test("the stream limit makes an opener wait for credit", async () => {
+    await using bed = await echoBed(engine, await domain, { limits: { maxStreamsBidi: 2 } });
+    const conn = await bed.connect();
+    const a = await conn.createBidirectionalStream();
+    const b = await conn.createBidirectionalStream();
+    // A request in progress: the server has seen stream b, which stays open.
+    await b.writable!.getWriter().write(encoder.encode("in progress"));
+    let third = false;
+    const opening = conn.createBidirectionalStream().then((s) => (third = true, s));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(third, false, "a third stream must wait for MAX_STREAMS");
+    await writeAll(a.writable!, encoder.encode("done"));
+    await readAll(a.readable!);
+    const c = await opening;
+    assert.equal(third, true);
+    await writeAll(c.writable!, encoder.encode("third"));
+    assert.equal(decoder.decode(await readAll(c.readable!)), "third");
+  });
+
+  test("backpressure bounds buffering when the peer does not read", async () => {
+    const window = 256 * 1024;
+    const listener = await engine.listen({
+      tls: (await domain).leaf,
+      alpn: TEST_ALPN,
+      limits: { streamWindow: window },
+    });
+    const client = engine.createClient();
+    try {
+      const accepted = (async () => {
+        const conn = (await listener.accept())!;
+        return (await conn.incomingBidirectionalStreams.getReader().read()).value!; // never read from
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const writer = (await conn.createBidirectionalStream()).writable!.getWriter();
+      const chunk = new Uint8Array(16 * 1024);
+      let queued = 0;
+      for (;;) {
+        const write = writer.write(chunk).then(() => true);
+        const stalled = new Promise<boolean>((r) => setTimeout(() => r(false), 200));
+        if (!await Promise.race([write, stalled])) break;
+        queued += chunk.byteLength;
+        assert.ok(queued <= 4 * window, `writes kept being accepted: ${queued} bytes`);
+      }
+      // The peer's window plus its 64 KiB read-ahead plus what one write holds.
+      assert.ok(queued <= window + 64 * 1024 + 2 * chunk.byteLength, `queued ${queued} bytes`);
+      await (await accepted).readable!.cancel();
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
+  test("a stream reset by the peer errors the reader with its code", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const served = (async () => {
+        const conn = (await listener.accept())!;
+        const stream = (await conn.incomingBidirectionalStreams.getReader().read()).value!;
+        const writer = stream.writable!.getWriter();
+        await writer.write(encoder.encode("partial"));
+        await writer.abort({ code: 0x10c });
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const stream = await conn.createBidirectionalStream();
+      await stream.writable!.getWriter().write(encoder.encode("go"));
+      await assert.rejects(readAll(stream.readable!), (error: unknown) => {
+        assert.ok(error instanceof QuicStreamError);
+        assert.equal(error.kind, "reset");
+        assert.equal(error.code, 0x10c);
+        return true;
+      });
+      await served;
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
+  test("an idle connection is closed by the idle timer", async () => {
+    await using bed = await echoBed(engine, await domain, { limits: { idleTimeoutMs: 200 } });
+    const conn = await bed.connect();
+    assert.equal(await command(conn, "then idle"), "then idle");
+    const info = await conn.closed;
+    assert.equal(info.idle, true);
+    await assert.rejects(conn.createBidirectionalStream(), /is closed/);
+  });
+
+  test("close() carries an application code and reason to the peer", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const conn = await bed.connect();
+    await conn.handshake;
+    while (bed.conns.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const local = await conn.close({ code: 0x101, reason: "bye" });
+    assert.deepEqual({ remote: local.remote, app: local.app, code: local.code }, {
+      remote: false,
+      app: true,
+      code: 0x101,
+    });
+    const remote = await bed.conns[0].closed;
+    assert.deepEqual(remote, { remote: true, app: true, code: 0x101, reason: "bye", idle: false });
+  });
+}
