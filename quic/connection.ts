@@ -253,6 +253,11 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.#afterInput();
   }
 
+  /** True once we have decided to close (a CONNECTION_CLOSE is due or sent). */
+  get closing(): boolean {
+    return this.#native.localError() !== null;
+  }
+
   /** True once quiche is closed and the driver can forget this connection. */
   get isClosed(): boolean {
     return this.#native.isClosed();
@@ -263,12 +268,7 @@ export class QuicConnection implements StreamIo, QuicConn {
     if (this.#finished) return;
     this.#finished = true;
     const info = this.#closeInfo();
-    const error = this.#established
-      ? new QuicConnectionError(`QUIC connection to ${this.#peer()} ${describeClose(info)}`, info)
-      : new QuicHandshakeError(
-        `QUIC handshake with ${this.#peer()} failed: ${describeClose(info)}`,
-        info,
-      );
+    const error = this.#failure ?? this.#closeError(info);
     this.#failure = error;
     this.#handshake.reject(error);
     for (const stream of this.#streams.values()) stream.onConnectionClosed(error);
@@ -333,6 +333,15 @@ export class QuicConnection implements StreamIo, QuicConn {
   }
 
   // ---- internals ---------------------------------------------------------
+
+  #closeError(info: QuicCloseInfo): QuicConnectionError {
+    return this.#established
+      ? new QuicConnectionError(`QUIC connection to ${this.#peer()} ${describeClose(info)}`, info)
+      : new QuicHandshakeError(
+        `QUIC handshake with ${this.#peer()} failed: ${describeClose(info)}`,
+        info,
+      );
+  }
 
   #peer(): string {
     return `${this.remote.host}:${this.remote.port}`;
@@ -407,6 +416,13 @@ export class QuicConnection implements StreamIo, QuicConn {
         native.sendAckEliciting();
       }
       this.#handshake.resolve();
+    } else if (!this.#established && this.#failure === null) {
+      // A failed handshake is known now; the close still drains (RFC 9000
+      // §10.2), but the application need not wait for that.
+      if (native.peerError() !== null || native.localError() !== null || native.isClosed()) {
+        this.#failure = this.#closeError(this.#closeInfo());
+        this.#handshake.reject(this.#failure);
+      }
     }
     if (native.isReadable()) this.#deliverReadable();
     if (this.#blocked.size > 0) {

@@ -357,15 +357,25 @@ export class QuicEndpoint implements ConnectionDriver {
       remote: from,
       driver: this,
     });
-    if (!connection.receive(data, from) || connection.stats().recv === 0) {
+    const received = connection.receive(data, from);
+    const keys = [cidKey(scid)];
+    if (keys[0] !== key) keys.push(key);
+    if (connection.closing) {
+      // A real Initial that the handshake refused (no common ALPN, say): keep
+      // the connection only to send its CONNECTION_CLOSE, never hand it out.
+      this.counters.connectionsRefused++;
+      server.count++;
+      this.#register(connection, keys);
+      this.#service(connection);
+      return;
+    }
+    if (!received || connection.stats().recv === 0) {
       // Not a real Initial (it did not decrypt): keep no state for it.
       this.counters.datagramsDropped++;
       return;
     }
     server.count++;
     this.counters.connectionsAccepted++;
-    const keys = [cidKey(scid)];
-    if (keys[0] !== key) keys.push(key);
     this.#register(connection, keys);
     for (const held of this.#early.take(key)) {
       if (!connection.receive(held.data, held.from)) this.counters.datagramsDropped++;

@@ -87,7 +87,7 @@ export interface ListenerCounters {
   datagramsDropped: number;
   /** Connections created from a valid Initial. */
   connectionsAccepted: number;
-  /** Initials refused because the listener was at `maxConnections`. */
+  /** Initials refused: the listener was at `maxConnections`, or the handshake failed at once. */
   connectionsRefused: number;
   /** Version Negotiation packets sent. */
   versionNegotiations: number;

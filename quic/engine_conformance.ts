@@ -78,6 +78,61 @@ export function testEngineConformance(engine: QuicEngine): void {
     await assert.rejects(misnamed.handshake, /bad_certificate/);
   });
 
+  test("unidirectional streams flow both ways, and the server can open streams too", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const served = (async () => {
+        const conn = (await listener.accept())!;
+        const incoming = (await conn.incomingUnidirectionalStreams.getReader().read()).value!;
+        assert.equal(incoming.writable, null, "a peer's unidirectional stream cannot be written");
+        const text = decoder.decode(await readAll(incoming.readable!));
+        const uni = await conn.createUnidirectionalStream();
+        assert.equal(uni.readable, null, "our unidirectional stream cannot be read");
+        await writeAll(uni.writable!, encoder.encode(`uni:${text}`));
+        const bidi = await conn.createBidirectionalStream();
+        await writeAll(bidi.writable!, encoder.encode("server-opened"));
+        return decoder.decode(await readAll(bidi.readable!));
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const out = await conn.createUnidirectionalStream();
+      await writeAll(out.writable!, encoder.encode("ping"));
+      const back = (await conn.incomingUnidirectionalStreams.getReader().read()).value!;
+      assert.equal(decoder.decode(await readAll(back.readable!)), "uni:ping");
+      const opened = (await conn.incomingBidirectionalStreams.getReader().read()).value!;
+      assert.equal(opened.id % 4, 1, "a server-initiated bidirectional stream (RFC 9000 §2.1)");
+      assert.equal(decoder.decode(await readAll(opened.readable!)), "server-opened");
+      await writeAll(opened.writable!, encoder.encode("client-answer"));
+      assert.equal(await served, "client-answer");
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
+  test("an ALPN the server does not speak fails the handshake", async () => {
+    await using bed = await echoBed(engine, await domain);
+    const conn = await bed.connect({ alpn: ["not-spoken-here"] });
+    await assert.rejects(conn.handshake, /no_application_protocol/);
+  });
+
+  test("closing a listener closes its connections with a CONNECTION_CLOSE the client sees", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      await conn.handshake;
+      await listener.accept();
+      await listener.close();
+      const info = await conn.closed;
+      assert.equal(info.remote, true, "the server sent the close");
+      assert.equal(info.idle, false, "not an idle timeout");
+      assert.equal(await listener.accept(), null, "a closed listener accepts nothing");
+    } finally {
+      await client.close();
+    }
+  });
+
   test("1 MB in each direction on one stream", async () => {
     await using bed = await echoBed(engine, await domain);
     const conn = await bed.connect();
