@@ -44,7 +44,7 @@ const EMPTY = new Uint8Array(0);
 
 /** What a `FrameReader` produces. */
 export type FrameEvent =
-  /** A piece of a DATA frame's payload, as it arrived. Valid until the next `push`. */
+  /** A piece of a DATA frame's payload: a view of the bytes that were pushed, not a copy. */
   | { kind: "data"; chunk: Uint8Array }
   /** A whole frame of a known type other than DATA. */
   | { kind: "frame"; type: number; payload: Uint8Array };

@@ -1,0 +1,142 @@
+/**
+ * Moves message bodies between web streams and HTTP/3 DATA frames: the
+ * writer frames each chunk, the reader turns a stream's message events into a
+ * body stream that pulls from QUIC only as fast as it is read.
+ *
+ * @module
+ */
+import { H3Error, H3ErrorCode } from "./errors.ts";
+import { encodeFrame, encodeFrameHeader, FrameType } from "./frames.ts";
+import type { MessageEvent, MessageReader } from "./message_reader.ts";
+import type { FieldLine } from "./qpack.ts";
+
+/** Writes one chunk as a DATA frame; large chunks are not copied (header and chunk are two writes). */
+export async function writeData(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  chunk: Uint8Array,
+): Promise<void> {
+  if (chunk.byteLength === 0) return;
+  if (chunk.byteLength < 1024) {
+    await writer.write(encodeFrame(FrameType.DATA, chunk));
+  } else {
+    await writer.write(encodeFrameHeader(FrameType.DATA, chunk.byteLength));
+    await writer.write(chunk);
+  }
+}
+
+/** Writes a body as DATA frames, chunk by chunk as the body produces them. */
+export async function writeBody(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  body: ReadableStream<Uint8Array>,
+): Promise<void> {
+  for await (const chunk of body) await writeData(writer, chunk);
+}
+
+/** What a body source needs: the message's remaining events, pulled from its stream. */
+export interface EventSource {
+  /** The next events, or null when the stream has ended (after its "end" event). */
+  next(): Promise<MessageEvent[] | null>;
+  /** Stops reading (STOP_SENDING) with `code`. */
+  cancel(code: number): void;
+}
+
+/** Makes an `EventSource` from a QUIC stream reader and its message parser. */
+export function eventSource(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  parser: MessageReader,
+): EventSource {
+  let ended = false;
+  return {
+    async next() {
+      if (ended) return null;
+      const { value, done } = await reader.read();
+      if (done) {
+        ended = true;
+        return parser.finish();
+      }
+      return parser.push(value);
+    },
+    cancel(code) {
+      ended = true;
+      reader.cancel({ code }).catch(() => {});
+    },
+  };
+}
+
+/** Limits and checks a body reader applies. */
+export interface BodyOptions {
+  /** The declared content-length, checked at the end (RFC 9114 §4.1.2). */
+  contentLength: number | null;
+  /** Largest body accepted; past it the stream errors with H3_EXCESSIVE_LOAD. */
+  maxSize: number;
+  /** Receives the trailer section, if one arrives. */
+  onTrailers?: (lines: FieldLine[]) => void;
+  /** Told of an error that ended the body, so the connection can act on it. */
+  onError?: (error: unknown) => void;
+}
+
+/** The body as a byte stream, pulling DATA from `source` as it is read. */
+export function bodyStream(
+  source: EventSource,
+  pending: MessageEvent[],
+  options: BodyOptions,
+): ReadableStream<Uint8Array> {
+  let received = 0;
+  const queue = [...pending];
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const event = queue.shift();
+          if (!event) {
+            const more = await source.next();
+            if (more === null) return controller.close();
+            queue.push(...more);
+            continue;
+          }
+          if (event.kind === "data") {
+            received += event.chunk.byteLength;
+            if (received > options.maxSize) {
+              source.cancel(H3ErrorCode.H3_EXCESSIVE_LOAD);
+              throw new H3Error(
+                H3ErrorCode.H3_EXCESSIVE_LOAD,
+                "stream",
+                `body exceeds ${options.maxSize} bytes`,
+              );
+            }
+            if (options.contentLength !== null && received > options.contentLength) {
+              throw new H3Error(
+                H3ErrorCode.H3_MESSAGE_ERROR,
+                "stream",
+                "body longer than its content-length",
+              );
+            }
+            controller.enqueue(event.chunk);
+            return;
+          }
+          if (event.kind === "trailers") {
+            options.onTrailers?.(event.lines);
+            continue;
+          }
+          if (event.kind === "end") {
+            if (options.contentLength !== null && received !== options.contentLength) {
+              throw new H3Error(
+                H3ErrorCode.H3_MESSAGE_ERROR,
+                "stream",
+                `body of ${received} bytes, content-length ${options.contentLength}`,
+              );
+            }
+            return controller.close();
+          }
+        }
+      } catch (error) {
+        options.onError?.(error);
+        controller.error(error);
+      }
+    },
+    cancel() {
+      // The reader lost interest: tell the peer to stop sending (RFC 9114 §4.1.1).
+      source.cancel(H3ErrorCode.H3_NO_ERROR);
+    },
+  }, { highWaterMark: 0 });
+}

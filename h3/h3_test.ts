@@ -1,0 +1,301 @@
+// End to end over real QUIC on loopback: our HTTP/3 client against our server,
+// and raw QUIC peers that misbehave on purpose.
+import assert from "node:assert/strict";
+import { H3Client, type H3ClientOptions, H3ErrorCode, serveH3 } from "./mod.ts";
+import type { H3Handler, H3ServerOptions } from "./mod.ts";
+import { type QuicConn, quicheEngine, QuicStreamError } from "../quic/mod.ts";
+import { readAll, trustDomain } from "../quic/testing.ts";
+import { encodeFrame, encodeSettings, FrameType, StreamType } from "./frames.ts";
+import { encodeFieldSection, type FieldLine } from "./qpack.ts";
+
+const domain = await trustDomain();
+
+async function h3Bed(
+  handler: H3Handler,
+  options: H3ServerOptions = {},
+  clientOptions: Partial<H3ClientOptions> = {},
+) {
+  const listener = await quicheEngine.listen({ tls: domain.leaf, alpn: ["h3"] });
+  const server = serveH3(listener, handler, options);
+  const client = new H3Client({ ca: domain.ca.cert, ...clientOptions });
+  return {
+    listener,
+    server,
+    client,
+    base: `https://localhost:${listener.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await server.shutdown();
+    },
+  };
+}
+
+const echo: H3Handler = async (req, info) => {
+  const url = new URL(req.url);
+  if (url.pathname === "/throw") throw new Error("handler failure");
+  if (url.pathname === "/big") return new Response(new Uint8Array(1024 * 1024).fill(7));
+  if (url.pathname === "/too-early" && info.earlyData) return new Response(null, { status: 425 });
+  const body = req.body ? new Uint8Array(await req.arrayBuffer()) : new Uint8Array(0);
+  return new Response(body.byteLength ? body : `${req.method} ${url.pathname}${url.search}`, {
+    headers: { "x-early": String(info.earlyData), "x-method": req.method },
+  });
+};
+
+/** A raw QUIC client speaking just enough HTTP/3 to send what it is told. */
+async function rawH3(port: number): Promise<{ conn: QuicConn; close(): Promise<void> }> {
+  const quic = quicheEngine.createClient();
+  const conn = await quic.connect({
+    hostname: "127.0.0.1",
+    port,
+    serverName: "localhost",
+    tls: { ca: domain.ca.cert },
+    alpn: ["h3"],
+  });
+  const control = await conn.createUnidirectionalStream();
+  const writer = control.writable!.getWriter();
+  await writer.write(new Uint8Array([StreamType.CONTROL]));
+  await writer.write(encodeFrame(FrameType.SETTINGS, encodeSettings(new Map())));
+  return { conn, close: () => quic.close() };
+}
+
+const headersFrame = (lines: FieldLine[]) =>
+  encodeFrame(FrameType.HEADERS, encodeFieldSection(lines));
+const getLines: FieldLine[] = [[":method", "GET"], [":scheme", "https"], [
+  ":authority",
+  "localhost",
+], [":path", "/"]];
+
+async function sendRaw(conn: QuicConn, ...frames: Uint8Array[]) {
+  const stream = await conn.createBidirectionalStream();
+  const writer = stream.writable!.getWriter();
+  for (const frame of frames) await writer.write(frame);
+  await writer.close();
+  return stream;
+}
+
+Deno.test("H3: GET and POST round trips, with headers and status", async () => {
+  await using bed = await h3Bed(echo);
+  const get = await bed.client.fetch(`${bed.base}/hello?x=1`, { headers: { "x-custom": "yes" } });
+  assert.equal(get.status, 200);
+  assert.equal(await get.text(), "GET /hello?x=1");
+  assert.equal(get.headers.get("x-method"), "GET");
+  const post = await bed.client.fetch(`${bed.base}/echo`, { method: "POST", body: "payload" });
+  assert.equal(await post.text(), "payload");
+  const head = await bed.client.fetch(`${bed.base}/h`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), "");
+});
+
+Deno.test("H3: a 1 MB response body and a 1 MB request body stream", async () => {
+  await using bed = await h3Bed(echo);
+  const response = await bed.client.fetch(`${bed.base}/big`);
+  const body = new Uint8Array(await response.arrayBuffer());
+  assert.equal(body.byteLength, 1024 * 1024);
+  assert.ok(body.every((b) => b === 7));
+  const upload = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+  const echoed = new Uint8Array(
+    await (await bed.client.fetch(`${bed.base}/up`, { method: "PUT", body: upload })).arrayBuffer(),
+  );
+  assert.deepEqual(echoed, upload);
+});
+
+Deno.test("H3: 100 concurrent requests on one connection all complete", async () => {
+  await using bed = await h3Bed(echo);
+  const bodies = await Promise.all(
+    Array.from(
+      { length: 100 },
+      (_, i) => bed.client.fetch(`${bed.base}/r${i}`).then((r) => r.text()),
+    ),
+  );
+  bodies.forEach((body, i) => assert.equal(body, `GET /r${i}`));
+  assert.equal(bed.server.counters.connections, 1);
+});
+
+Deno.test("H3: a client with a stored session sends its first request in 0-RTT", async () => {
+  const sessions = new Map<string, Uint8Array>();
+  await using bed = await h3Bed(echo, {}, { sessions });
+  const first = await bed.client.request(`${bed.base}/one`);
+  assert.equal(first.earlyData, false);
+  await first.response.text();
+  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  const other = new H3Client({ ca: domain.ca.cert, sessions });
+  try {
+    const second = await other.request(`${bed.base}/two`);
+    assert.equal(second.earlyData, true);
+    assert.equal(second.earlyDataAccepted, true);
+    assert.equal(second.response.headers.get("x-early"), "true");
+    assert.equal(await second.response.text(), "GET /two");
+  } finally {
+    await other.close();
+  }
+});
+
+Deno.test("H3: earlyData 'idempotent' keeps POST out of 0-RTT; 425 Too Early is retried once after the handshake", async () => {
+  const sessions = new Map<string, Uint8Array>();
+  await using bed = await h3Bed(echo, {}, { sessions });
+  await (await bed.client.fetch(`${bed.base}/warm`)).text();
+  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  const cautious = new H3Client({ ca: domain.ca.cert, sessions, earlyData: "idempotent" });
+  const eager = new H3Client({ ca: domain.ca.cert, sessions });
+  try {
+    const post = await cautious.request(`${bed.base}/p`, { method: "POST", body: "x" });
+    assert.equal(post.earlyData, false, "POST waited for the handshake");
+    await post.response.text();
+    const tooEarly = await eager.request(`${bed.base}/too-early`, { method: "POST", body: "once" });
+    assert.equal(tooEarly.retried, true);
+    assert.equal(tooEarly.response.status, 200);
+    assert.equal(await tooEarly.response.text(), "once");
+  } finally {
+    await cautious.close();
+    await eager.close();
+  }
+});
+
+Deno.test("H3: a throwing handler gives 500 and the connection keeps serving", async () => {
+  await using bed = await h3Bed(echo);
+  assert.equal((await bed.client.fetch(`${bed.base}/throw`)).status, 500);
+  assert.equal(await (await bed.client.fetch(`${bed.base}/after`)).text(), "GET /after");
+});
+
+Deno.test("H3: bodies over the limit get 413, declared or streamed", async () => {
+  await using bed = await h3Bed(echo, { maxBodySize: 1000 });
+  const declared = await bed.client.fetch(`${bed.base}/b`, {
+    method: "POST",
+    body: new Uint8Array(2000),
+  });
+  assert.equal(declared.status, 413);
+  await declared.body?.cancel();
+  assert.equal(
+    await (await bed.client.fetch(`${bed.base}/ok`, { method: "POST", body: "small" })).text(),
+    "small",
+  );
+});
+
+Deno.test("H3: a header section over SETTINGS_MAX_FIELD_SECTION_SIZE gets 431", async () => {
+  await using bed = await h3Bed(echo, { maxFieldSectionSize: 1024 });
+  const response = await bed.client.fetch(`${bed.base}/h`, {
+    headers: { "x-big": "v".repeat(2000) },
+  });
+  assert.equal(response.status, 431);
+  await response.body?.cancel();
+  assert.ok((bed.server.counters.errors.get(H3ErrorCode.H3_EXCESSIVE_LOAD) ?? 0) >= 1);
+});
+
+Deno.test("H3: DATA before HEADERS closes that connection with H3_FRAME_UNEXPECTED; others are served", async () => {
+  await using bed = await h3Bed(echo);
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    await sendRaw(raw.conn, encodeFrame(FrameType.DATA, new Uint8Array([1, 2, 3])));
+    const info = await raw.conn.closed;
+    assert.equal(info.code, H3ErrorCode.H3_FRAME_UNEXPECTED);
+    assert.equal(info.remote, true);
+    assert.equal(await (await bed.client.fetch(`${bed.base}/still`)).text(), "GET /still");
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: a second HEADERS after trailers closes the connection with H3_FRAME_UNEXPECTED", async () => {
+  await using bed = await h3Bed(echo);
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    const post: FieldLine[] = [[":method", "POST"], ...getLines.slice(1)];
+    await sendRaw(
+      raw.conn,
+      headersFrame(post),
+      headersFrame([["x-trailer", "1"]]),
+      headersFrame([["x-again", "1"]]),
+    );
+    assert.equal((await raw.conn.closed).code, H3ErrorCode.H3_FRAME_UNEXPECTED);
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: missing or invalid pseudo-headers reset the stream with H3_MESSAGE_ERROR", async () => {
+  await using bed = await h3Bed(echo);
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    for (
+      const lines of [getLines.slice(1), [...getLines, [":path", "/again"]], [...getLines, [
+        "Upper",
+        "x",
+      ]]] as FieldLine[][]
+    ) {
+      const stream = await sendRaw(raw.conn, headersFrame(lines));
+      await assert.rejects(readAll(stream.readable!), (error: unknown) => {
+        assert.ok(error instanceof QuicStreamError);
+        assert.equal(error.code, H3ErrorCode.H3_MESSAGE_ERROR);
+        return true;
+      });
+    }
+    assert.equal(bed.server.counters.errors.get(H3ErrorCode.H3_MESSAGE_ERROR), 3);
+    // The connection itself is fine.
+    const ok = await sendRaw(raw.conn, headersFrame(getLines));
+    assert.ok((await readAll(ok.readable!)).byteLength > 0);
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: malformed QPACK closes the connection with QPACK_DECOMPRESSION_FAILED", async () => {
+  await using bed = await h3Bed(echo);
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    await sendRaw(raw.conn, encodeFrame(FrameType.HEADERS, new Uint8Array([0, 0, 0x80]))); // dynamic index
+    assert.equal((await raw.conn.closed).code, H3ErrorCode.QPACK_DECOMPRESSION_FAILED);
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: a request body shorter than its content-length is H3_MESSAGE_ERROR", async () => {
+  let seen: unknown = null;
+  await using bed = await h3Bed(async (req) => {
+    try {
+      await req.arrayBuffer();
+    } catch (error) {
+      seen = error;
+    }
+    return new Response("unreachable");
+  });
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    const post: FieldLine[] = [[":method", "POST"], ...getLines.slice(1), ["content-length", "10"]];
+    const stream = await sendRaw(
+      raw.conn,
+      headersFrame(post),
+      encodeFrame(FrameType.DATA, new Uint8Array(4)),
+    );
+    await assert.rejects(
+      readAll(stream.readable!),
+      (error: unknown) => (error as QuicStreamError).code === H3ErrorCode.H3_MESSAGE_ERROR,
+    );
+    assert.ok(seen, "the handler saw its body fail");
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: shutdown() sends GOAWAY and lets an in-flight request finish", async () => {
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const listener = await quicheEngine.listen({ tls: domain.leaf, alpn: ["h3"] });
+  const server = serveH3(listener, async () => {
+    started.resolve();
+    await release.promise;
+    return new Response("finished");
+  });
+  const client = new H3Client({ ca: domain.ca.cert });
+  try {
+    const slow = client.fetch(`https://localhost:${listener.addr.port}/slow`);
+    await started.promise;
+    const stopping = server.shutdown();
+    await new Promise((r) => setTimeout(r, 20));
+    release.resolve();
+    assert.equal(await (await slow).text(), "finished");
+    await stopping;
+  } finally {
+    await client.close();
+  }
+});

@@ -1,0 +1,244 @@
+/**
+ * The HTTP/3 server (RFC 9114): `serveH3(listener, handler)` answers requests
+ * with a `(request, info) => Response` handler, the shape of `Deno.serve`.
+ * Bodies stream both ways; malformed input resets the stream or closes the
+ * connection with the RFC error code while other connections carry on.
+ *
+ * @module
+ */
+import type { QuicAddr, QuicConn, QuicListener, QuicStreamLike } from "../quic/mod.ts";
+import { bodyStream, eventSource, writeBody } from "./body.ts";
+import { H3Error, H3ErrorCode } from "./errors.ts";
+import { encodeFrame, FrameType } from "./frames.ts";
+import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
+import { type MessageEvent, MessageReader } from "./message_reader.ts";
+import { encodeFieldSection, FieldSectionTooLarge } from "./qpack.ts";
+import { H3Session, type H3SessionOptions } from "./session.ts";
+
+/** What the handler learns about a request beyond the request itself. */
+export interface H3RequestInfo {
+  /** The client's UDP address. */
+  remoteAddr: QuicAddr;
+  /** True when the request's first bytes arrived as 0-RTT early data (replayable). */
+  earlyData: boolean;
+  /** The QUIC stream carrying the request. */
+  streamId: number;
+}
+
+/** Answers one request. */
+export type H3Handler = (request: Request, info: H3RequestInfo) => Response | Promise<Response>;
+
+/** Server options; every limit has a default. */
+export interface H3ServerOptions extends H3SessionOptions {
+  /** Largest request body accepted, in bytes; larger ones get 413. Default 16 MiB. */
+  maxBodySize?: number;
+  /** Told of every error a request ended with (for logs); quiet by default. */
+  onError?: (error: unknown, info: { streamId?: number; remoteAddr: QuicAddr }) => void;
+}
+
+/** Counters a server keeps, for metrics and tests. */
+export interface H3ServerCounters {
+  connections: number;
+  requests: number;
+  /** Protocol errors by HTTP/3 error code, over all connections. */
+  errors: Map<number, number>;
+}
+
+/** A running HTTP/3 server. */
+export interface H3Server {
+  /** Live counters. */
+  readonly counters: H3ServerCounters;
+  /** GOAWAY to every connection, let in-flight requests finish, then close everything. */
+  shutdown(): Promise<void>;
+  /** Resolves when the listener has closed. */
+  readonly finished: Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+const NO_BODY_STATUS = new Set([204, 205, 304]);
+
+/** Serves HTTP/3 on a QUIC listener whose ALPN includes "h3". */
+export function serveH3(
+  listener: QuicListener,
+  handler: H3Handler,
+  options: H3ServerOptions = {},
+): H3Server {
+  const counters: H3ServerCounters = { connections: 0, requests: 0, errors: new Map() };
+  const connections = new Set<ServerConnection>();
+  const finished = (async () => {
+    for await (const conn of listener) {
+      const connection = new ServerConnection(conn, handler, options, counters);
+      connections.add(connection);
+      counters.connections++;
+      conn.closed.then(() => connections.delete(connection));
+    }
+  })();
+  return {
+    counters,
+    finished,
+    async shutdown() {
+      await Promise.all([...connections].map((c) => c.shutdown()));
+      await listener.close();
+      await finished;
+    },
+  };
+}
+
+/** One client connection: its session, its requests, and its graceful shutdown. */
+class ServerConnection {
+  #session: H3Session;
+  #handler: H3Handler;
+  #options: H3ServerOptions;
+  #counters: H3ServerCounters;
+  #inFlight = new Set<Promise<void>>();
+  #nextId = 0;
+  #goaway: number | null = null;
+
+  constructor(
+    conn: QuicConn,
+    handler: H3Handler,
+    options: H3ServerOptions,
+    counters: H3ServerCounters,
+  ) {
+    this.#session = new H3Session(conn, "server", options);
+    this.#handler = handler;
+    this.#options = options;
+    this.#counters = counters;
+    this.#accept(conn).catch((error) => this.#session.fail(error));
+  }
+
+  async shutdown(): Promise<void> {
+    // RFC 9114 §5.2: the GOAWAY id is the first request stream we will not process.
+    this.#goaway = this.#nextId;
+    await this.#session.goaway(this.#goaway).catch(() => {});
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    this.#session.close(H3ErrorCode.H3_NO_ERROR, "server shutting down");
+  }
+
+  async #accept(conn: QuicConn): Promise<void> {
+    for await (const stream of conn.incomingBidirectionalStreams) {
+      if (this.#goaway !== null && stream.id >= this.#goaway) {
+        // Not processed: the client may retry it elsewhere (RFC 9114 §5.2).
+        this.#reject(stream, H3ErrorCode.H3_REQUEST_REJECTED);
+        continue;
+      }
+      this.#nextId = Math.max(this.#nextId, stream.id + 4);
+      const request = this.#serve(conn, stream);
+      this.#inFlight.add(request);
+      request.finally(() => this.#inFlight.delete(request));
+    }
+  }
+
+  #reject(stream: QuicStreamLike, code: number): void {
+    stream.readable?.cancel({ code }).catch(() => {});
+    stream.writable?.abort({ code }).catch(() => {});
+    this.#count(code);
+  }
+
+  #count(code: number): void {
+    this.#counters.errors.set(code, (this.#counters.errors.get(code) ?? 0) + 1);
+  }
+
+  #report(error: unknown, stream: QuicStreamLike): void {
+    if (error instanceof H3Error) this.#count(error.code);
+    this.#options.onError?.(error, { streamId: stream.id, remoteAddr: this.#session.conn.remote });
+  }
+
+  async #serve(conn: QuicConn, stream: QuicStreamLike): Promise<void> {
+    this.#counters.requests++;
+    const reader = stream.readable!.getReader();
+    const writer = stream.writable!.getWriter();
+    const parser = new MessageReader("request", {
+      maxFieldSectionSize: this.#session.maxFieldSectionSize,
+      maxFrameSize: Math.max(64 * 1024, 2 * this.#session.maxFieldSectionSize),
+    });
+    const source = eventSource(reader, parser);
+    let head: RequestHead | null = null;
+    const pending: MessageEvent[] = [];
+    try {
+      while (head === null) {
+        const events = await source.next();
+        if (events === null) {
+          throw new H3Error(H3ErrorCode.H3_REQUEST_INCOMPLETE, "stream", "no request");
+        }
+        for (const event of events) {
+          if (head === null && event.kind === "headers") head = parseRequestHead(event.lines);
+          else pending.push(event);
+        }
+      }
+    } catch (error) {
+      this.#report(error, stream);
+      if (error instanceof FieldSectionTooLarge) {
+        // RFC 9114 §4.2.2: a server can answer 431 to a header section it will not process.
+        source.cancel(H3ErrorCode.H3_NO_ERROR);
+        return this.#respond(writer, "GET", new Response(null, { status: 431 }));
+      }
+      return this.#session.fail(error, stream);
+    }
+    const maxBody = this.#options.maxBodySize ?? DEFAULT_MAX_BODY;
+    if (head.contentLength !== null && head.contentLength > maxBody) {
+      source.cancel(H3ErrorCode.H3_NO_ERROR);
+      return this.#respond(writer, head.method, new Response(null, { status: 413 }));
+    }
+    let protocolError: unknown = null;
+    const hasBody = head.method !== "GET" && head.method !== "HEAD";
+    const body = hasBody
+      ? bodyStream(source, pending, {
+        contentLength: head.contentLength,
+        maxSize: maxBody,
+        onError: (error) => (protocolError = error),
+      })
+      : null;
+    const request = new Request(`${head.scheme}://${head.authority}${head.path}`, {
+      method: head.method,
+      headers: head.headers,
+      body,
+      // @ts-ignore: duplex is required for streaming request bodies (Fetch, not yet in lib.dom).
+      duplex: "half",
+    });
+    let response: Response;
+    try {
+      response = await this.#handler(request, {
+        remoteAddr: conn.remote,
+        earlyData: stream.earlyData,
+        streamId: stream.id,
+      });
+    } catch (error) {
+      if (protocolError) {
+        this.#report(protocolError, stream);
+        const h3 = protocolError as H3Error;
+        if (h3.code === H3ErrorCode.H3_EXCESSIVE_LOAD) {
+          return this.#respond(writer, head.method, new Response(null, { status: 413 }));
+        }
+        return this.#session.fail(protocolError, stream);
+      }
+      this.#options.onError?.(error, { streamId: stream.id, remoteAddr: conn.remote });
+      response = new Response("Internal Server Error\n", { status: 500 });
+    }
+    if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
+    await this.#respond(writer, head.method, response).catch((error) => {
+      this.#report(error, stream);
+      this.#session.fail(
+        error instanceof H3Error
+          ? error
+          : new H3Error(H3ErrorCode.H3_INTERNAL_ERROR, "stream", String(error)),
+        stream,
+      );
+    });
+  }
+
+  async #respond(
+    writer: WritableStreamDefaultWriter<Uint8Array>,
+    method: string,
+    response: Response,
+  ): Promise<void> {
+    const lines = responseLines(response.status, response.headers);
+    await writer.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+    if (response.body && method !== "HEAD" && !NO_BODY_STATUS.has(response.status)) {
+      await writeBody(writer, response.body);
+    } else {
+      await response.body?.cancel();
+    }
+    await writer.close();
+  }
+}
