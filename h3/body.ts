@@ -73,6 +73,8 @@ export interface BodyOptions {
   onTrailers?: (lines: FieldLine[]) => void;
   /** Told of an error that ended the body, so the connection can act on it. */
   onError?: (error: unknown) => void;
+  /** Called once when the body is over: read to its end, failed, or cancelled. */
+  onEnd?: () => void;
 }
 
 /** The body as a byte stream, pulling DATA from `source` as it is read. */
@@ -82,6 +84,11 @@ export function bodyStream(
   options: BodyOptions,
 ): ReadableStream<Uint8Array> {
   let received = 0;
+  let ended = false;
+  const end = () => {
+    if (!ended) options.onEnd?.();
+    ended = true;
+  };
   const queue = [...pending];
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -90,7 +97,10 @@ export function bodyStream(
           const event = queue.shift();
           if (!event) {
             const more = await source.next();
-            if (more === null) return controller.close();
+            if (more === null) {
+              end();
+              return controller.close();
+            }
             queue.push(...more);
             continue;
           }
@@ -126,15 +136,18 @@ export function bodyStream(
                 `body of ${received} bytes, content-length ${options.contentLength}`,
               );
             }
+            end();
             return controller.close();
           }
         }
       } catch (error) {
         options.onError?.(error);
+        end();
         controller.error(error);
       }
     },
     cancel() {
+      end();
       // The reader lost interest: tell the peer to stop sending (RFC 9114 §4.1.1).
       source.cancel(H3ErrorCode.H3_NO_ERROR);
     },

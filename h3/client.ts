@@ -14,7 +14,7 @@ import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection } from "./qpack.ts";
-import { H3Session, type H3SessionOptions } from "./session.ts";
+import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
 /** When a request may travel in 0-RTT early data. */
 export type EarlyDataPolicy = "all" | "idempotent" | "off";
@@ -61,7 +61,17 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 interface Pooled {
   conn: QuicConn;
   session: H3Session;
+  /** No new requests: GOAWAY arrived or the connection closed. */
   draining: boolean;
+  /** Requests whose response is not over yet. */
+  active: number;
+}
+
+/** After GOAWAY, close the connection once its last response is over (RFC 9114 §5.2). */
+function settle(pooled: Pooled): void {
+  if (pooled.draining && pooled.active === 0) {
+    pooled.session.close(H3ErrorCode.H3_NO_ERROR, "done after GOAWAY");
+  }
 }
 
 /** An HTTP/3 client with a connection pool. */
@@ -121,10 +131,36 @@ export class H3Client {
     mayBeEarly: boolean,
   ): Promise<{ retry: boolean; result: H3Result }> {
     const pooled = await this.#connection(url, mayBeEarly);
+    pooled.active++;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      pooled.active--;
+      settle(pooled);
+    };
+    try {
+      return await this.#exchange(pooled, request, url, body, mayBeEarly, finish);
+    } catch (error) {
+      finish();
+      throw error;
+    }
+  }
+
+  async #exchange(
+    pooled: Pooled,
+    request: Request,
+    url: URL,
+    body: Uint8Array | null,
+    mayBeEarly: boolean,
+    finish: () => void,
+  ): Promise<{ retry: boolean; result: H3Result }> {
     if (!mayBeEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
     const stream = await pooled.conn.createBidirectionalStream();
     const early = stream.earlyData;
     const writer = stream.writable!.getWriter();
+    const reader = stream.readable!.getReader();
+    const reset = streamReset(reader, writer);
     const sending = (async () => {
       await writer.write(
         encodeFrame(
@@ -140,7 +176,7 @@ export class H3Client {
       maxFieldSectionSize: pooled.session.maxFieldSectionSize,
       maxFrameSize: Math.max(64 * 1024, 2 * pooled.session.maxFieldSectionSize),
     });
-    const source = eventSource(stream.readable!.getReader(), parser);
+    const source = eventSource(reader, parser);
     let head: ResponseHead | null = null;
     const pending: MessageEvent[] = [];
     try {
@@ -158,19 +194,26 @@ export class H3Client {
         }
       }
     } catch (error) {
-      if (isRejected(error)) return { retry: true, result: undefined as never };
-      pooled.session.fail(error, stream);
+      if (isRejected(error)) {
+        finish();
+        return { retry: true, result: undefined as never };
+      }
+      pooled.session.fail(error, reset);
       throw error;
     }
     const accepted = early ? pooled.conn.earlyDataAccepted : null;
     if (head.status === 425 && early) {
       // RFC 8470 §5.2: retry after the handshake, which completes the 0-RTT question.
       source.cancel(H3ErrorCode.H3_NO_ERROR);
+      finish();
       await pooled.conn.handshake;
       return { retry: true, result: undefined as never };
     }
     const hasBody = request.method !== "HEAD" && !NO_BODY_STATUS.has(head.status);
-    if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
+    if (!hasBody) {
+      source.cancel(H3ErrorCode.H3_NO_ERROR);
+      finish();
+    }
     const response = new Response(
       hasBody
         ? bodyStream(source, pending, {
@@ -181,6 +224,7 @@ export class H3Client {
               pooled.session.fail(error);
             }
           },
+          onEnd: finish,
         })
         : null,
       { status: head.status, headers: head.headers },
@@ -226,8 +270,12 @@ export class H3Client {
       conn,
       session: new H3Session(conn, "client", this.#options),
       draining: false,
+      active: 0,
     };
-    pooled.session.onGoaway(() => (pooled.draining = true));
+    pooled.session.onGoaway(() => {
+      pooled.draining = true;
+      settle(pooled);
+    });
     conn.closed.then(() => {
       pooled.draining = true;
     });

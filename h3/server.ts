@@ -13,7 +13,7 @@ import { encodeFrame, FrameType } from "./frames.ts";
 import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection, FieldSectionTooLarge } from "./qpack.ts";
-import { H3Session, type H3SessionOptions } from "./session.ts";
+import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
 /** What the handler learns about a request beyond the request itself. */
 export interface H3RequestInfo {
@@ -32,6 +32,8 @@ export type H3Handler = (request: Request, info: H3RequestInfo) => Response | Pr
 export interface H3ServerOptions extends H3SessionOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. Default 16 MiB. */
   maxBodySize?: number;
+  /** After GOAWAY and the last response, how long to wait for clients to close. Default 2000 ms. */
+  shutdownGraceMs?: number;
   /** Told of every error a request ended with (for logs); quiet by default. */
   onError?: (error: unknown, info: { streamId?: number; remoteAddr: QuicAddr }) => void;
 }
@@ -112,6 +114,14 @@ class ServerConnection {
     this.#goaway = this.#nextId;
     await this.#session.goaway(this.#goaway).catch(() => {});
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    // Answers may still be in flight: give the client a moment to read them and
+    // close the connection itself, as GOAWAY invites it to.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise((
+      resolve,
+    ) => (timer = setTimeout(resolve, this.#options.shutdownGraceMs ?? 2000)));
+    await Promise.race([this.#session.conn.closing, grace]);
+    clearTimeout(timer);
     this.#session.close(H3ErrorCode.H3_NO_ERROR, "server shutting down");
   }
 
@@ -153,6 +163,7 @@ class ServerConnection {
       maxFrameSize: Math.max(64 * 1024, 2 * this.#session.maxFieldSectionSize),
     });
     const source = eventSource(reader, parser);
+    const reset = streamReset(reader, writer);
     let head: RequestHead | null = null;
     const pending: MessageEvent[] = [];
     try {
@@ -173,7 +184,7 @@ class ServerConnection {
         source.cancel(H3ErrorCode.H3_NO_ERROR);
         return this.#respond(writer, "GET", new Response(null, { status: 431 }));
       }
-      return this.#session.fail(error, stream);
+      return this.#session.fail(error, reset);
     }
     const maxBody = this.#options.maxBodySize ?? DEFAULT_MAX_BODY;
     if (head.contentLength !== null && head.contentLength > maxBody) {
@@ -204,26 +215,24 @@ class ServerConnection {
         streamId: stream.id,
       });
     } catch (error) {
-      if (protocolError) {
-        this.#report(protocolError, stream);
-        const h3 = protocolError as H3Error;
-        if (h3.code === H3ErrorCode.H3_EXCESSIVE_LOAD) {
-          return this.#respond(writer, head.method, new Response(null, { status: 413 }));
-        }
-        return this.#session.fail(protocolError, stream);
+      if (!protocolError) {
+        this.#options.onError?.(error, { streamId: stream.id, remoteAddr: conn.remote });
       }
-      this.#options.onError?.(error, { streamId: stream.id, remoteAddr: conn.remote });
       response = new Response("Internal Server Error\n", { status: 500 });
+    }
+    if (protocolError) {
+      // The request itself was bad (its body broke a rule): that decides, whatever the handler did.
+      await response.body?.cancel();
+      this.#report(protocolError, stream);
+      if ((protocolError as H3Error).code === H3ErrorCode.H3_EXCESSIVE_LOAD) {
+        return this.#respond(writer, head.method, new Response(null, { status: 413 }));
+      }
+      return this.#session.fail(protocolError, reset);
     }
     if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
     await this.#respond(writer, head.method, response).catch((error) => {
       this.#report(error, stream);
-      this.#session.fail(
-        error instanceof H3Error
-          ? error
-          : new H3Error(H3ErrorCode.H3_INTERNAL_ERROR, "stream", String(error)),
-        stream,
-      );
+      reset.reset(error instanceof H3Error ? error.code : H3ErrorCode.H3_INTERNAL_ERROR);
     });
   }
 

@@ -25,6 +25,25 @@ export interface H3SessionOptions {
   maxFieldSectionSize?: number;
 }
 
+/** Resets both directions of a request stream with an error code. */
+export interface StreamReset {
+  reset(code: number): void;
+}
+
+/** A `StreamReset` for a stream whose reader and writer are already taken. */
+export function streamReset(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+): StreamReset {
+  return {
+    reset(code) {
+      // STOP_SENDING and RESET_STREAM with the same code (RFC 9114 §4.1.1).
+      reader.cancel({ code }).catch(() => {});
+      writer.abort({ code }).catch(() => {});
+    },
+  };
+}
+
 /** Counters of protocol errors, by code name, for metrics. */
 export type ErrorCounters = Map<number, number>;
 
@@ -88,18 +107,17 @@ export class H3Session {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
 
-  /** Handles an error: resets the stream or closes the connection, per its scope. */
-  fail(error: unknown, stream?: QuicStreamLike): void {
+  /**
+   * Handles an error: resets the request stream (through `stream`, which owns
+   * its reader and writer) or closes the connection, per the error's scope.
+   */
+  fail(error: unknown, stream?: StreamReset): void {
     const h3 = error instanceof H3Error
       ? error
       : new H3Error(H3ErrorCode.H3_INTERNAL_ERROR, "connection", String(error), { cause: error });
     this.count(h3.code);
-    if (h3.scope === "stream" && stream) {
-      stream.readable?.cancel({ code: h3.code }).catch(() => {});
-      stream.writable?.abort({ code: h3.code }).catch(() => {});
-      return;
-    }
-    this.close(h3.code, h3.message);
+    if (h3.scope === "stream" && stream) stream.reset(h3.code);
+    else this.close(h3.code, h3.message);
   }
 
   /** Closes the connection with an HTTP/3 error code (H3_NO_ERROR for a clean close). */

@@ -83,6 +83,8 @@ export class QuicConnection implements StreamIo, QuicConn {
   readonly handshake: Promise<void>;
   /** Resolves once the connection is fully closed (after draining). */
   readonly closed: Promise<QuicCloseInfo>;
+  /** Resolves as soon as either side sends CONNECTION_CLOSE (or the idle timer fires). */
+  readonly closing: Promise<QuicCloseInfo>;
 
   #native: NativeConnection;
   #driver: ConnectionDriver;
@@ -95,6 +97,8 @@ export class QuicConnection implements StreamIo, QuicConn {
   #peerGaps = new Set<number>();
   #handshake = Promise.withResolvers<void>();
   #closed = Promise.withResolvers<QuicCloseInfo>();
+  #closing = Promise.withResolvers<QuicCloseInfo>();
+  #closingSeen = false;
   #established = false;
   #finished = false;
   #creditWaiters: Array<() => void> = [];
@@ -120,6 +124,7 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.handshake = this.#handshake.promise;
     this.handshake.catch(() => {}); // observed through `closed` when nobody awaits it
     this.closed = this.#closed.promise;
+    this.closing = this.#closing.promise;
   }
 
   /** Bidirectional streams the peer opened. */
@@ -214,6 +219,10 @@ export class QuicConnection implements StreamIo, QuicConn {
     if (!this.#finished && !this.#native.isClosed()) {
       this.#native.close(true, options.code ?? 0, encoder.encode(options.reason ?? ""));
       this.#driver.wake(this);
+      if (!this.#closingSeen) {
+        this.#closingSeen = true;
+        this.#closing.resolve(this.#closeInfo());
+      }
     }
     return this.closed;
   }
@@ -253,8 +262,8 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.#afterInput();
   }
 
-  /** True once we have decided to close (a CONNECTION_CLOSE is due or sent). */
-  get closing(): boolean {
+  /** Driver: true once we have decided to close (our CONNECTION_CLOSE is due or sent). */
+  get closingLocally(): boolean {
     return this.#native.localError() !== null;
   }
 
@@ -281,6 +290,7 @@ export class QuicConnection implements StreamIo, QuicConn {
         queue?.controller.close();
       } catch { /* already closed by a cancelled reader */ }
     }
+    this.#closing.resolve(info);
     this.#closed.resolve(info);
   }
 
@@ -423,6 +433,10 @@ export class QuicConnection implements StreamIo, QuicConn {
         this.#failure = this.#closeError(this.#closeInfo());
         this.#handshake.reject(this.#failure);
       }
+    }
+    if (!this.#closingSeen && (native.isDraining() || native.peerError() !== null)) {
+      this.#closingSeen = true;
+      this.#closing.resolve(this.#closeInfo());
     }
     if (native.isReadable()) this.#deliverReadable();
     if (this.#blocked.size > 0) {

@@ -360,7 +360,7 @@ export class QuicEndpoint implements ConnectionDriver {
     const received = connection.receive(data, from);
     const keys = [cidKey(scid)];
     if (keys[0] !== key) keys.push(key);
-    if (connection.closing) {
+    if (connection.closingLocally) {
       // A real Initial that the handshake refused (no common ALPN, say): keep
       // the connection only to send its CONNECTION_CLOSE, never hand it out.
       this.counters.connectionsRefused++;

@@ -37,6 +37,8 @@ export interface QuicConn {
   readonly handshake: Promise<void>;
   /** Resolves when the connection is closed, with why. */
   readonly closed: Promise<QuicCloseInfo>;
+  /** Resolves as soon as a CONNECTION_CLOSE is sent or received (before draining ends). */
+  readonly closing: Promise<QuicCloseInfo>;
   /** The negotiated ALPN protocol. */
   readonly protocol: string;
   /** True while traffic travels as 0-RTT early data. */
