@@ -1,7 +1,9 @@
 /**
  * `deno task test`: installs what the tests need, runs them, and ends with a
  * plain "tests: N passed, N failed" line. Works on a fresh clone: Deno comes
- * from npm (`npx -y deno@<pin>`), npm packages from deno.json.
+ * from npm (`npx -y deno@<pin>`), npm packages from deno.json, and the
+ * interop peers (ngtcp2-client, ngtcp2-server, chromium) from Debian when
+ * running as root.
  *
  * Extra arguments go to `deno test` (for example a path or `--filter`).
  *
@@ -11,6 +13,43 @@
 async function run(cmd: string, args: string[]): Promise<number> {
   const { code } = await new Deno.Command(cmd, { args, stdin: "null" }).spawn().status;
   return code;
+}
+
+/** Debian packages the interop tests drive: real HTTP/3 peers that nobody here wrote. */
+const DEBIAN = [
+  { binary: "gtlsclient", pkg: "ngtcp2-client" },
+  { binary: "gtlsserver", pkg: "ngtcp2-server" },
+  { binary: "chromium", pkg: "chromium" },
+];
+
+function installed(binary: string): boolean {
+  return ["/usr/bin", "/usr/sbin", "/usr/local/bin"].some((dir) => {
+    try {
+      return Deno.statSync(`${dir}/${binary}`).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const missing = DEBIAN.filter((p) => !installed(p.binary)).map((p) => p.pkg);
+if (missing.length > 0) {
+  const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
+  if (Deno.uid() !== 0) {
+    console.error(`test: missing Debian packages; run as root: apt-get update && ${command}`);
+    Deno.exit(1);
+  }
+  console.log(`test: installing ${missing.join(", ")} from Debian`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const apt = async (args: string[]) =>
+    (await new Deno.Command("apt-get", { args, env, stdin: "null" }).spawn().status).code;
+  if (
+    await apt(["update"]) !== 0 ||
+    await apt(["install", "-y", "--no-install-recommends", ...missing]) !== 0
+  ) {
+    console.error(`test: \`${command}\` failed`);
+    Deno.exit(1);
+  }
 }
 
 // npm packages, including the native QUIC binding, which only createRequire loads.

@@ -113,3 +113,13 @@ export async function issueLeaf(
   });
   return { cert: certificate.toString("pem"), key: await exportKey(keys.privateKey) };
 }
+
+/**
+ * Base64 SHA-256 of a certificate's SubjectPublicKeyInfo: what Chromium's
+ * --ignore-certificate-errors-spki-list and HPKP-style pins expect.
+ */
+export async function spkiSha256(certPem: string): Promise<string> {
+  const spki = new x509.X509Certificate(certPem).publicKey.rawData;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
+  return btoa(String.fromCharCode(...digest));
+}

@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { createCa, issueLeaf } from "./certs.ts";
+export { createCa, issueLeaf, spkiSha256 } from "./certs.ts";
 export type { CertificateAuthority, CertifiedKey, LeafOptions } from "./certs.ts";

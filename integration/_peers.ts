@@ -1,0 +1,59 @@
+// Real HTTP/3 peers that nobody here wrote: ngtcp2's examples (Debian
+// ngtcp2-client, ngtcp2-server) and headless Chromium. scripts/run_tests.ts
+// installs them; a test that cannot find one fails and says what to install.
+
+/** Absolute path of a Debian-installed binary, or a clear error. */
+export function binary(name: string, pkg: string): string {
+  for (const dir of ["/usr/bin", "/usr/sbin", "/usr/local/bin"]) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch { /* not here */ }
+  }
+  throw new Error(
+    `${name} is not installed: apt-get install ${pkg} (scripts/run_tests.ts does this as root)`,
+  );
+}
+
+/** Runs a command to completion with a timeout; returns its exit code and output. */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A directory that is removed when disposed. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "qfaas-interop-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** Writes a file readable by its owner only (keys, certificates). */
+export async function writePrivate(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+}
+
+/** Finds a free UDP port on loopback for a peer that cannot pick its own. */
+export function freeUdpPort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (socket.addr as Deno.NetAddr).port;
+  socket.close();
+  return port;
+}
