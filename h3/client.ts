@@ -21,7 +21,9 @@ export type EarlyDataPolicy = "all" | "idempotent" | "off";
 
 /** Where 0-RTT sessions are kept, per origin; a Map works, so does a disk cache. */
 export interface SessionStore {
+  /** The session to offer to `origin`, if any. */
   get(origin: string): Uint8Array | undefined;
+  /** Keeps the newest session `origin` issued. */
   set(origin: string, session: Uint8Array): void;
 }
 
@@ -45,6 +47,7 @@ export interface H3ClientOptions extends H3SessionOptions {
 
 /** A response and how its request travelled. */
 export interface H3Result {
+  /** The response, its body streaming. */
   response: Response;
   /** The request went out in 0-RTT early data. */
   earlyData: boolean;

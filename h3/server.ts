@@ -40,7 +40,9 @@ export interface H3ServerOptions extends H3SessionOptions {
 
 /** Counters a server keeps, for metrics and tests. */
 export interface H3ServerCounters {
+  /** Connections accepted. */
   connections: number;
+  /** Requests started (streams with a header section or an attempt at one). */
   requests: number;
   /** Protocol errors by HTTP/3 error code, over all connections. */
   errors: Map<number, number>;
