@@ -11,5 +11,7 @@ export {
   runQuicBench,
   type ServerMemory,
 } from "./quic_bench.ts";
+export { formatH3Bench, type H3BenchOptions, type H3BenchReport, runH3Bench } from "./h3_bench.ts";
+export { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 export { summarize, type Summary } from "./stats.ts";
 export { type MachineInfo, machineInfo } from "./machine.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { defineCommand } from "citty";
-import { formatQuicBench, runQuicBench } from "../bench/mod.ts";
+import { formatH3Bench, formatQuicBench, runH3Bench, runQuicBench } from "../bench/mod.ts";
 
 function positiveInteger(name: string, value: string): number {
   const n = Number(value);
@@ -62,11 +62,49 @@ const quic = defineCommand({
   },
 });
 
+const h3 = defineCommand({
+  meta: {
+    name: "h3",
+    description: "HTTP/3 against HTTP/1.1 and HTTPS: small GET, 1 MB, 100 concurrent, requests/s",
+  },
+  args: {
+    runs: { type: "string", default: "200", description: "measured rounds per scenario" },
+    requests: { type: "string", default: "20000", description: "requests in the throughput run" },
+    concurrency: {
+      type: "string",
+      default: "64",
+      description: "requests in flight in the throughput run",
+    },
+    out: {
+      type: "string",
+      default: "docs/results/h3-bench.json",
+      description: "where to write the JSON report",
+    },
+  },
+  async run({ args }) {
+    let options;
+    try {
+      options = {
+        runs: positiveInteger("runs", args.runs),
+        requests: positiveInteger("requests", args.requests),
+        concurrency: positiveInteger("concurrency", args.concurrency),
+      };
+    } catch (error) {
+      console.error(`qfaas bench h3: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    const report = await runH3Bench(options);
+    console.log(formatH3Bench(report));
+    await Deno.writeTextFile(args.out, JSON.stringify(report, null, 2) + "\n");
+    console.log(`\nwrote ${args.out}`);
+  },
+});
+
 /** `qfaas bench <suite>`. */
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
     description: "Measure QFaaS against TCP and TLS, side by side in one run",
   },
-  subCommands: { quic },
+  subCommands: { quic, h3 },
 });

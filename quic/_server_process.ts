@@ -1,4 +1,5 @@
-// Test and bench helper: spawns quic/testdata/echo_server.ts as a real process.
+// Test and bench helper: spawns a server script (by default quic/testdata/echo_server.ts)
+// as a real process, configured through the environment, and waits for its ports.
 import type { TrustDomain } from "./_test_helpers.ts";
 
 export interface ServerProcess {
@@ -17,7 +18,8 @@ function base64(bytes: Uint8Array): string {
 export async function spawnServer(
   domain: TrustDomain,
   ticketKey: Uint8Array,
-  options: { hostname?: string; http?: boolean; limits?: Record<string, number> } = {},
+  options: { hostname?: string; http?: boolean; limits?: Record<string, number>; script?: URL } =
+    {},
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -25,7 +27,7 @@ export async function spawnServer(
       "-A",
       "--unstable-net",
       "--v8-flags=--expose-gc",
-      new URL("./testdata/echo_server.ts", import.meta.url).pathname,
+      (options.script ?? new URL("./testdata/echo_server.ts", import.meta.url)).pathname,
     ],
     env: {
       QFAAS_TEST_QUIC: JSON.stringify({
