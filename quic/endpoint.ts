@@ -24,10 +24,13 @@ import { EarlyDatagrams } from "./early_datagrams.ts";
 import type { ListenerCounters } from "./engine.ts";
 import { RetryTokens } from "./retry_token.ts";
 
-/** Size of a send buffer: the largest UDP payload. */
-const SEND_BUFFER_SIZE = 65536;
+/**
+ * Size of a send buffer. quiche caps a packet at the buffer it is given, and
+ * its packets stay under 16 KiB anyway (the largest loopback datagram we use).
+ */
+const SEND_BUFFER_SIZE = 16 * 1024;
 /** Send buffers kept for reuse (1 MiB at most). */
-const MAX_POOLED_BUFFERS = 16;
+const MAX_POOLED_BUFFERS = 64;
 
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
