@@ -30,10 +30,16 @@ export async function writeBody(
   body: ReadableStream<Uint8Array>,
 ): Promise<void> {
   const reader = body.getReader(); // cheaper than `for await`, which builds an iterator per body
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    await writeData(writer, value);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      await writeData(writer, value);
+    }
+  } catch (error) {
+    // The peer stopped reading, or the connection ended: stop the producer too.
+    await reader.cancel(error).catch(() => {});
+    throw error;
   }
 }
 

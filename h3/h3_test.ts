@@ -65,6 +65,12 @@ const getLines: FieldLine[] = [[":method", "GET"], [":scheme", "https"], [
   "localhost",
 ], [":path", "/"]];
 
+/** Waits (up to a second) for `check` to hold: for effects the server records just after. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
+
 async function sendRaw(conn: QuicConn, ...frames: Uint8Array[]) {
   const stream = await conn.createBidirectionalStream();
   const writer = stream.writable!.getWriter();
@@ -297,5 +303,82 @@ Deno.test("H3: shutdown() sends GOAWAY and lets an in-flight request finish", as
     await stopping;
   } finally {
     await client.close();
+  }
+});
+
+Deno.test("H3: a client that resets its stream mid-body ends only that request, and is counted", async () => {
+  const failure = Promise.withResolvers<unknown>();
+  await using bed = await h3Bed(async (req) => {
+    if (req.method === "GET") return new Response("still serving");
+    try {
+      await req.arrayBuffer();
+    } catch (error) {
+      failure.resolve(error);
+    }
+    return new Response("unreachable");
+  });
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    const stream = await raw.conn.createBidirectionalStream();
+    const writer = stream.writable!.getWriter();
+    await writer.write(
+      headersFrame([[":method", "POST"], ...getLines.slice(1), ["content-length", "100"]]),
+    );
+    await writer.write(encodeFrame(FrameType.DATA, new Uint8Array(10)));
+    await new Promise((r) => setTimeout(r, 20));
+    await writer.abort({ code: H3ErrorCode.H3_REQUEST_CANCELLED });
+    const error = await failure.promise;
+    assert.ok(error instanceof QuicStreamError, `the handler's body failed with ${error}`);
+    assert.equal((error as QuicStreamError).code, H3ErrorCode.H3_REQUEST_CANCELLED);
+    await eventually(
+      () => (bed.server.counters.errors.get(H3ErrorCode.H3_REQUEST_CANCELLED) ?? 0) >= 1,
+      "the reset was counted",
+    );
+    const ok = await sendRaw(raw.conn, headersFrame(getLines));
+    assert.ok((await readAll(ok.readable!)).byteLength > 0, "the same connection still serves");
+  } finally {
+    await raw.close();
+  }
+});
+
+Deno.test("H3: a client that stops reading holds the response producer to the flow-control window", async () => {
+  let produced = 0;
+  const cancelled = Promise.withResolvers<void>();
+  const chunk = new Uint8Array(64 * 1024);
+  await using bed = await h3Bed((req) => {
+    if (new URL(req.url).pathname !== "/endless") return new Response("still serving");
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          produced += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          cancelled.resolve();
+        },
+      }, { highWaterMark: 0 }),
+    );
+  });
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    const stream = await sendRaw(
+      raw.conn,
+      headersFrame(getLines.map(([n, v]) => [n, n === ":path" ? "/endless" : v])),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const first = produced;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(produced, first, "production stopped while nobody reads");
+    // The client's stream window is 4 MiB; a few chunks more sit in quiche and the pipe.
+    assert.ok(produced <= 4 * 1024 * 1024 + 4 * chunk.byteLength, `produced ${produced} bytes`);
+    await stream.readable!.cancel({ code: H3ErrorCode.H3_REQUEST_CANCELLED }); // STOP_SENDING
+    await cancelled.promise;
+    await eventually(
+      () => (bed.server.counters.errors.get(H3ErrorCode.H3_REQUEST_CANCELLED) ?? 0) >= 1,
+      "the STOP_SENDING was counted",
+    );
+    assert.equal(await (await bed.client.fetch(`${bed.base}/next`)).text(), "still serving");
+  } finally {
+    await raw.close();
   }
 });

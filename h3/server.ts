@@ -6,14 +6,20 @@
  *
  * @module
  */
-import type { QuicAddr, QuicConn, QuicListener, QuicStreamLike } from "../quic/mod.ts";
+import {
+  type QuicAddr,
+  type QuicConn,
+  type QuicListener,
+  QuicStreamError,
+  type QuicStreamLike,
+} from "../quic/mod.ts";
 import { bodyStream, eventSource, writeBody } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, FrameType } from "./frames.ts";
 import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection, FieldSectionTooLarge } from "./qpack.ts";
-import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
+import { H3Session, type H3SessionOptions, type StreamReset, streamReset } from "./session.ts";
 
 /** What the handler learns about a request beyond the request itself. */
 export interface H3RequestInfo {
@@ -152,8 +158,20 @@ class ServerConnection {
   }
 
   #report(error: unknown, stream: QuicStreamLike): void {
-    if (error instanceof H3Error) this.#count(error.code);
+    // Our protocol errors by their code; the peer's resets and STOP_SENDINGs by theirs.
+    if (error instanceof H3Error || error instanceof QuicStreamError) this.#count(error.code);
     this.#options.onError?.(error, { streamId: stream.id, remoteAddr: this.#session.conn.remote });
+  }
+
+  /**
+   * Ends a request that went wrong. A protocol error resets the stream or
+   * closes the connection, per its scope; the peer abandoning the stream
+   * (RESET_STREAM, STOP_SENDING) or the connection ending just ends the request.
+   */
+  #end(error: unknown, stream: QuicStreamLike, reset: StreamReset): void {
+    this.#report(error, stream);
+    if (error instanceof H3Error) this.#session.fail(error, reset);
+    else reset.reset(H3ErrorCode.H3_REQUEST_CANCELLED);
   }
 
   async #serve(conn: QuicConn, stream: QuicStreamLike): Promise<void> {
@@ -180,13 +198,13 @@ class ServerConnection {
         }
       }
     } catch (error) {
-      this.#report(error, stream);
       if (error instanceof FieldSectionTooLarge) {
         // RFC 9114 §4.2.2: a server can answer 431 to a header section it will not process.
+        this.#report(error, stream);
         source.cancel(H3ErrorCode.H3_NO_ERROR);
-        return this.#respond(writer, "GET", new Response(null, { status: 431 }));
+        return this.#respond(writer, "GET", new Response(null, { status: 431 })).catch(() => {});
       }
-      return this.#session.fail(error, reset);
+      return this.#end(error, stream, reset);
     }
     const maxBody = this.#options.maxBodySize ?? DEFAULT_MAX_BODY;
     if (head.contentLength !== null && head.contentLength > maxBody) {
@@ -224,17 +242,22 @@ class ServerConnection {
     }
     if (protocolError) {
       // The request itself was bad (its body broke a rule): that decides, whatever the handler did.
-      await response.body?.cancel();
-      this.#report(protocolError, stream);
-      if ((protocolError as H3Error).code === H3ErrorCode.H3_EXCESSIVE_LOAD) {
-        return this.#respond(writer, head.method, new Response(null, { status: 413 }));
+      await response.body?.cancel().catch(() => {});
+      if (
+        protocolError instanceof H3Error && protocolError.code === H3ErrorCode.H3_EXCESSIVE_LOAD
+      ) {
+        this.#report(protocolError, stream);
+        return this.#respond(writer, head.method, new Response(null, { status: 413 })).catch(
+          () => {},
+        );
       }
-      return this.#session.fail(protocolError, reset);
+      return this.#end(protocolError, stream, reset);
     }
     if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
-    await this.#respond(writer, head.method, response).catch((error) => {
-      this.#report(error, stream);
-      reset.reset(error instanceof H3Error ? error.code : H3ErrorCode.H3_INTERNAL_ERROR);
+    await this.#respond(writer, head.method, response).catch(async (error) => {
+      // Typically the client stopped reading (STOP_SENDING): stop producing the body too.
+      await response.body?.cancel().catch(() => {});
+      this.#end(error, stream, reset);
     });
   }
 
