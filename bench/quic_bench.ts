@@ -18,7 +18,8 @@ import { mintSession, quicheEngine } from "../quic/mod.ts";
 import type { QuicConn } from "../quic/mod.ts";
 import { readAll, spawnServer, trustDomain, writeAll } from "../quic/testing.ts";
 import { machineInfo } from "./machine.ts";
-import { summarize, type Summary } from "./stats.ts";
+import { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+import type { Summary } from "./stats.ts";
 
 /** Options of `runQuicBench`. */
 export interface QuicBenchOptions {
@@ -116,15 +117,9 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
     return JSON.parse(decoder.decode(await call(conn, "info"))).early;
   }
 
-  const samples: Record<string, number[]> = {};
-  const record = (name: string, ms: number) => (samples[name] ??= []).push(ms);
+  const recorder = new Recorder();
+  const record = (name: string, ms: number) => recorder.record(name, ms);
   const early = { a: 0, b: 0, stale: 0 };
-
-  async function timed(fn: () => Promise<void>): Promise<number> {
-    const start = performance.now();
-    await fn();
-    return performance.now() - start;
-  }
 
   /** A new connection and one small request; counts answers the server saw in 0-RTT. */
   async function quicNewConnection(
@@ -143,7 +138,7 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   const httpUrl = `http://127.0.0.1:${server.http}/`;
   const httpsUrl = `https://localhost:${server.https}/`;
 
-  const scenarios: Record<string, () => Promise<number>> = {
+  const scenarios: Record<string, Scenario> = {
     "a_quic_new_1rtt": () => quicNewConnection("a"),
     // Minted in memory: this server never saw the session.
     "b_quic_new_0rtt_minted": () => quicNewConnection("b", mint(ticketKey)),
@@ -207,27 +202,20 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
       Object.keys(scenarios).length
     } scenarios`,
   );
-  for (let round = 0; round < warmup + runs; round++) {
-    if (round === warmup) early.a = early.b = early.stale = 0;
-    for (const [name, run] of Object.entries(scenarios)) {
-      const ms = await run();
-      if (round >= warmup) record(name, ms);
-    }
-  }
+  await recorder.interleave(scenarios, warmup, 0); // warm-up rounds, unrecorded
+  early.a = early.b = early.stale = 0;
+  await recorder.interleave(scenarios, 0, runs);
   const earlyCounts = { a: early.a, b: early.b, stale: early.stale };
 
   // Back to back: requests on an open connection one after another, with no
   // other scenario between them. Interleaving lets each process go idle, and
   // on this VM an idle vCPU is slow to wake (guest halt-polling stops at
-  // 200 us), so both views are reported.
+  // 200 us), so both views are reported. JIT tiers settle after a few hundred
+  // requests (measured: 30 → 0.51 ms, 500 → 0.36 ms), and the latency switches
+  // between regimes (~0.17 and ~0.45 ms per 1,000 requests): hence 300 warm-up
+  // runs and ten times as many samples.
   for (const name of ["c_quic_open_connection", "c_http1_keepalive"]) {
-    const run = scenarios[name];
-    if (!run) continue;
-    // JIT tiers settle after a few hundred requests (measured: 30 → 0.51 ms, 500 → 0.36 ms).
-    for (let i = 0; i < 300; i++) await run();
-    // Ten times as many samples: on this VM the latency switches between
-    // regimes (~0.17 ms and ~0.45 ms medians per 1,000 requests, measured).
-    for (let i = 0; i < 10 * runs; i++) record(`${name}_back_to_back`, await run());
+    if (scenarios[name]) await recorder.backToBack(name, scenarios[name], 300, 10 * runs);
   }
 
   // Minting cost on its own.
@@ -289,8 +277,7 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   await client.close();
   await server.stop();
 
-  const results: Record<string, Summary> = {};
-  for (const [name, values] of Object.entries(samples)) results[name] = summarize(values);
+  const results = recorder.results();
   const median = (name: string) => results[name]?.median ?? NaN;
   const rtt = median("c_quic_open_connection");
   const rttBackToBack = median("c_quic_open_connection_back_to_back");
@@ -331,19 +318,8 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
 
 /** Renders a report as the table `bench:quic` prints. */
 export function formatQuicBench(report: QuicBenchReport): string {
-  const lines: string[] = [];
+  const lines = [formatTable(report.results)];
   const pad = (s: string, n: number) => s.padEnd(n);
-  const fmt = (n: number) => n.toFixed(3).padStart(9);
-  lines.push(
-    `${pad("scenario (ms)", 34)}${"median".padStart(9)}${"p90".padStart(9)}${"p99".padStart(9)}${
-      "n".padStart(6)
-    }`,
-  );
-  for (const [name, s] of Object.entries(report.results)) {
-    lines.push(
-      `${pad(name, 34)}${fmt(s.median)}${fmt(s.p90)}${fmt(s.p99)}${String(s.n).padStart(6)}`,
-    );
-  }
   const e = report.earlyData;
   lines.push("");
   lines.push(
