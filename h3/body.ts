@@ -9,24 +9,32 @@ import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, encodeFrameHeader, FrameType } from "./frames.ts";
 import type { MessageEvent, MessageReader } from "./message_reader.ts";
 import type { FieldLine } from "./qpack.ts";
+import type { QuicStreamLike } from "../quic/mod.ts";
 
-/** Writes one chunk as a DATA frame; large chunks are not copied (header and chunk are two writes). */
+/**
+ * Writes one chunk as a DATA frame (and the FIN with it when `fin`); large
+ * chunks are not copied: header and chunk are two writes.
+ */
 export async function writeData(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  stream: QuicStreamLike,
   chunk: Uint8Array,
+  fin = false,
 ): Promise<void> {
-  if (chunk.byteLength === 0) return;
+  if (chunk.byteLength === 0) {
+    if (fin) await stream.write(chunk, true);
+    return;
+  }
   if (chunk.byteLength < 1024) {
-    await writer.write(encodeFrame(FrameType.DATA, chunk));
+    await stream.write(encodeFrame(FrameType.DATA, chunk), fin);
   } else {
-    await writer.write(encodeFrameHeader(FrameType.DATA, chunk.byteLength));
-    await writer.write(chunk);
+    await stream.write(encodeFrameHeader(FrameType.DATA, chunk.byteLength));
+    await stream.write(chunk, fin);
   }
 }
 
 /** Writes a body as DATA frames, chunk by chunk as the body produces them. */
 export async function writeBody(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
+  stream: QuicStreamLike,
   body: ReadableStream<Uint8Array>,
 ): Promise<void> {
   const reader = body.getReader(); // cheaper than `for await`, which builds an iterator per body
@@ -34,7 +42,7 @@ export async function writeBody(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      await writeData(writer, value);
+      await writeData(stream, value);
     }
   } catch (error) {
     // The peer stopped reading, or the connection ended: stop the producer too.
@@ -51,25 +59,22 @@ export interface EventSource {
   cancel(code: number): void;
 }
 
-/** Makes an `EventSource` from a QUIC stream reader and its message parser. */
-export function eventSource(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  parser: MessageReader,
-): EventSource {
+/** Makes an `EventSource` from a QUIC stream and its message parser. */
+export function eventSource(stream: QuicStreamLike, parser: MessageReader): EventSource {
   let ended = false;
   return {
     async next() {
       if (ended) return null;
-      const { value, done } = await reader.read();
-      if (done) {
+      const chunk = await stream.read();
+      if (chunk === null) {
         ended = true;
         return parser.finish();
       }
-      return parser.push(value);
+      return parser.push(chunk);
     },
     cancel(code) {
       ended = true;
-      reader.cancel({ code }).catch(() => {});
+      stream.stopSending(code);
     },
   };
 }

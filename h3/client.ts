@@ -161,25 +161,25 @@ export class H3Client {
     if (!mayBeEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
     const stream = await pooled.conn.createBidirectionalStream();
     const early = stream.earlyData;
-    const writer = stream.writable!.getWriter();
-    const reader = stream.readable!.getReader();
-    const reset = streamReset(reader, writer);
+    const reset = streamReset(stream);
     const sending = (async () => {
-      await writer.write(
-        encodeFrame(
-          FrameType.HEADERS,
-          encodeFieldSection(requestLines(request.method, url, request.headers)),
-        ),
+      const headers = encodeFrame(
+        FrameType.HEADERS,
+        encodeFieldSection(requestLines(request.method, url, request.headers)),
       );
-      if (body) await writeData(writer, body);
-      await writer.close();
+      if (body) {
+        await stream.write(headers);
+        await writeData(stream, body, true);
+      } else {
+        await stream.write(headers, true);
+      }
     })();
     sending.catch(() => {});
     const parser = new MessageReader("response", {
       maxFieldSectionSize: pooled.session.maxFieldSectionSize,
       maxFrameSize: Math.max(64 * 1024, 2 * pooled.session.maxFieldSectionSize),
     });
-    const source = eventSource(reader, parser);
+    const source = eventSource(stream, parser);
     let head: ResponseHead | null = null;
     const pending: MessageEvent[] = [];
     try {

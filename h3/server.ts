@@ -176,14 +176,12 @@ class ServerConnection {
 
   async #serve(conn: QuicConn, stream: QuicStreamLike): Promise<void> {
     this.#counters.requests++;
-    const reader = stream.readable!.getReader();
-    const writer = stream.writable!.getWriter();
     const parser = new MessageReader("request", {
       maxFieldSectionSize: this.#session.maxFieldSectionSize,
       maxFrameSize: Math.max(64 * 1024, 2 * this.#session.maxFieldSectionSize),
     });
-    const source = eventSource(reader, parser);
-    const reset = streamReset(reader, writer);
+    const source = eventSource(stream, parser);
+    const reset = streamReset(stream);
     let head: RequestHead | null = null;
     const pending: MessageEvent[] = [];
     try {
@@ -202,14 +200,14 @@ class ServerConnection {
         // RFC 9114 §4.2.2: a server can answer 431 to a header section it will not process.
         this.#report(error, stream);
         source.cancel(H3ErrorCode.H3_NO_ERROR);
-        return this.#respond(writer, "GET", new Response(null, { status: 431 })).catch(() => {});
+        return this.#respond(stream, "GET", new Response(null, { status: 431 })).catch(() => {});
       }
       return this.#end(error, stream, reset);
     }
     const maxBody = this.#options.maxBodySize ?? DEFAULT_MAX_BODY;
     if (head.contentLength !== null && head.contentLength > maxBody) {
       source.cancel(H3ErrorCode.H3_NO_ERROR);
-      return this.#respond(writer, head.method, new Response(null, { status: 413 }));
+      return this.#respond(stream, head.method, new Response(null, { status: 413 }));
     }
     let protocolError: unknown = null;
     const hasBody = head.method !== "GET" && head.method !== "HEAD";
@@ -247,32 +245,32 @@ class ServerConnection {
         protocolError instanceof H3Error && protocolError.code === H3ErrorCode.H3_EXCESSIVE_LOAD
       ) {
         this.#report(protocolError, stream);
-        return this.#respond(writer, head.method, new Response(null, { status: 413 })).catch(
+        return this.#respond(stream, head.method, new Response(null, { status: 413 })).catch(
           () => {},
         );
       }
       return this.#end(protocolError, stream, reset);
     }
     if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
-    await this.#respond(writer, head.method, response).catch(async (error) => {
+    await this.#respond(stream, head.method, response).catch(async (error) => {
       // Typically the client stopped reading (STOP_SENDING): stop producing the body too.
       await response.body?.cancel().catch(() => {});
       this.#end(error, stream, reset);
     });
   }
 
-  async #respond(
-    writer: WritableStreamDefaultWriter<Uint8Array>,
-    method: string,
-    response: Response,
-  ): Promise<void> {
-    const lines = responseLines(response.status, response.headers);
-    await writer.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+  async #respond(stream: QuicStreamLike, method: string, response: Response): Promise<void> {
+    const headers = encodeFrame(
+      FrameType.HEADERS,
+      encodeFieldSection(responseLines(response.status, response.headers)),
+    );
     if (response.body && method !== "HEAD" && !NO_BODY_STATUS.has(response.status)) {
-      await writeBody(writer, response.body);
+      await stream.write(headers);
+      await writeBody(stream, response.body);
+      await stream.write(new Uint8Array(0), true);
     } else {
       await response.body?.cancel();
+      await stream.write(headers, true);
     }
-    await writer.close();
   }
 }

@@ -30,16 +30,13 @@ export interface StreamReset {
   reset(code: number): void;
 }
 
-/** A `StreamReset` for a stream whose reader and writer are already taken. */
-export function streamReset(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-): StreamReset {
+/** A `StreamReset` for a request stream. */
+export function streamReset(stream: QuicStreamLike): StreamReset {
   return {
     reset(code) {
       // STOP_SENDING and RESET_STREAM with the same code (RFC 9114 §4.1.1).
-      reader.cancel({ code }).catch(() => {});
-      writer.abort({ code }).catch(() => {});
+      stream.stopSending(code);
+      stream.reset(code);
     },
   };
 }
@@ -64,7 +61,7 @@ export class H3Session {
   readonly errors: ErrorCounters = new Map();
 
   #settings = Promise.withResolvers<Map<number, number>>();
-  #control: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #control: QuicStreamLike | null = null;
   #opened: Promise<void>;
   #goaway: number | null = null;
   #onGoaway: Array<(id: number) => void> = [];
@@ -136,13 +133,16 @@ export class H3Session {
       [0x1f * 7 + 0x21, 0],
     ]);
     const control = await this.conn.createUnidirectionalStream();
-    this.#control = control.writable!.getWriter();
-    await this.#control.write(new Uint8Array([StreamType.CONTROL]));
-    await this.#control.write(encodeFrame(FrameType.SETTINGS, encodeSettings(settings)));
+    this.#control = control;
+    const settingsFrame = encodeFrame(FrameType.SETTINGS, encodeSettings(settings));
+    const first = new Uint8Array(1 + settingsFrame.byteLength);
+    first[0] = StreamType.CONTROL;
+    first.set(settingsFrame, 1);
+    await control.write(first);
     // The QPACK streams carry nothing at table capacity 0, but peers expect them.
     for (const type of [StreamType.QPACK_ENCODER, StreamType.QPACK_DECODER]) {
       const stream = await this.conn.createUnidirectionalStream();
-      await stream.writable!.getWriter().write(new Uint8Array([type]));
+      await stream.write(new Uint8Array([type]));
     }
   }
 
@@ -153,15 +153,14 @@ export class H3Session {
   }
 
   async #readUniStream(stream: QuicStreamLike): Promise<void> {
-    const reader = stream.readable!.getReader();
     let head = new Uint8Array(0);
     let type: ReturnType<typeof readVarint> = null;
     while (type === null) {
-      const { value, done } = await reader.read();
-      if (done) return; // ended before its type: nothing to do (RFC 9114 §6.2)
-      const joined = new Uint8Array(head.byteLength + value.byteLength);
+      const chunk = await stream.read();
+      if (chunk === null) return; // ended before its type: nothing to do (RFC 9114 §6.2)
+      const joined = new Uint8Array(head.byteLength + chunk.byteLength);
       joined.set(head);
-      joined.set(value, head.byteLength);
+      joined.set(chunk, head.byteLength);
       head = joined;
       type = readVarint(head);
     }
@@ -169,11 +168,11 @@ export class H3Session {
     switch (type.value) {
       case StreamType.CONTROL:
         this.#critical(type.value);
-        return this.#readControl(reader, rest);
+        return this.#readControl(stream, rest);
       case StreamType.QPACK_ENCODER:
       case StreamType.QPACK_DECODER:
         this.#critical(type.value);
-        return this.#readQpack(reader, rest, type.value);
+        return this.#readQpack(stream, rest, type.value);
       case StreamType.PUSH:
         throw this.role === "client"
           ? new H3Error(H3ErrorCode.H3_ID_ERROR, "connection", "push stream without MAX_PUSH_ID")
@@ -184,7 +183,7 @@ export class H3Session {
           );
       default:
         // Unknown stream types are ignored (RFC 9114 §6.2, §9).
-        await reader.cancel({ code: H3ErrorCode.H3_STREAM_CREATION_ERROR });
+        stream.stopSending(H3ErrorCode.H3_STREAM_CREATION_ERROR);
     }
   }
 
@@ -200,10 +199,7 @@ export class H3Session {
     this.#seen.add(type);
   }
 
-  async #readControl(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    first: Uint8Array,
-  ): Promise<void> {
+  async #readControl(stream: QuicStreamLike, first: Uint8Array): Promise<void> {
     const control = new ControlReader(this.role);
     let chunk: Uint8Array = first;
     for (;;) {
@@ -214,29 +210,25 @@ export class H3Session {
           for (const listener of this.#onGoaway) listener(event.id);
         }
       }
-      const next = await reader.read();
-      if (next.done) return control.finish();
-      chunk = next.value;
+      const next = await stream.read();
+      if (next === null) return control.finish();
+      chunk = next;
     }
   }
 
-  async #readQpack(
-    reader: ReadableStreamDefaultReader<Uint8Array>,
-    first: Uint8Array,
-    type: number,
-  ): Promise<void> {
+  async #readQpack(stream: QuicStreamLike, first: Uint8Array, type: number): Promise<void> {
     let chunk: Uint8Array = first;
     for (;;) {
       if (type === StreamType.QPACK_ENCODER) this.#checkEncoderInstructions(chunk);
-      const { value, done } = await reader.read();
-      if (done) {
+      const next = await stream.read();
+      if (next === null) {
         throw new H3Error(
           H3ErrorCode.H3_CLOSED_CRITICAL_STREAM,
           "connection",
           "the peer closed a QPACK stream",
         );
       }
-      chunk = value;
+      chunk = next;
     }
   }
 

@@ -398,7 +398,7 @@ export class QuicConnection implements StreamIo, QuicConn {
       earlyData: this.#native.isInEarlyData(),
     });
     this.#streams.set(id, stream);
-    if (stream.readable) this.#readers.add(stream);
+    if (kind === "bidi") this.#readers.add(stream);
     return stream;
   }
 
@@ -497,8 +497,8 @@ export class QuicConnection implements StreamIo, QuicConn {
         this.#queue(bidi ? "bidi" : "uni").controller.enqueue(stream);
       } catch {
         // Nobody accepts streams any more: refuse this one (RFC 9000 §3.5).
-        stream.readable?.cancel();
-        stream.writable?.abort();
+        stream.stopSending(0);
+        if (bidi) stream.reset(0);
         return;
       }
       stream.onReadable();

@@ -27,6 +27,17 @@ export interface QuicStreamLike {
   readonly readable: ReadableStream<Uint8Array> | null;
   /** Null on a unidirectional stream the peer opened. */
   readonly writable: WritableStream<Uint8Array> | null;
+  /**
+   * Reads the next chunk without the web stream (the hot path of protocol
+   * code); null once the peer finished. Use either this or `readable`.
+   */
+  read(): Promise<Uint8Array | null>;
+  /** Writes without the web stream; `fin` ends the stream. Use either this or `writable`. */
+  write(data: Uint8Array, fin?: boolean): Promise<void>;
+  /** Stops reading: STOP_SENDING with an application error code. */
+  stopSending(code: number): void;
+  /** Abandons sending: RESET_STREAM with an application error code. */
+  reset(code: number): void;
 }
 
 /** One connection, client or server side. */

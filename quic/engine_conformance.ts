@@ -110,6 +110,48 @@ export function testEngineConformance(engine: QuicEngine): void {
     }
   });
 
+  test("read() and write() move bytes without web streams; stopSending() and reset() carry codes", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const served = (async () => {
+        const conn = (await listener.accept())!;
+        const streams = conn.incomingBidirectionalStreams.getReader();
+        const first = (await streams.read()).value!;
+        const chunks: Uint8Array[] = [];
+        for (let chunk = await first.read(); chunk !== null; chunk = await first.read()) {
+          chunks.push(chunk);
+        }
+        await first.write(
+          encoder.encode(`got ${chunks.reduce((n, c) => n + c.byteLength, 0)}`),
+          true,
+        );
+        const second = (await streams.read()).value!;
+        second.stopSending(0x77);
+        second.reset(0x78);
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const stream = await conn.createBidirectionalStream();
+      await stream.write(new Uint8Array(70_000));
+      await stream.write(new Uint8Array(30_000), true);
+      assert.equal(decoder.decode((await stream.read())!), "got 100000");
+      assert.equal(await stream.read(), null, "the FIN reads as null");
+      assert.throws(() => stream.readable, TypeError, "read() and readable do not mix");
+      const other = await conn.createBidirectionalStream();
+      await other.write(encoder.encode("ping"));
+      await assert.rejects(other.read(), (error: unknown) => {
+        assert.ok(error instanceof QuicStreamError);
+        assert.equal(error.kind, "reset");
+        assert.equal(error.code, 0x78);
+        return true;
+      });
+      await served;
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
   test("an ALPN the server does not speak fails the handshake", async () => {
     await using bed = await echoBed(engine, await domain);
     const conn = await bed.connect({ alpn: ["not-spoken-here"] });

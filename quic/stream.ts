@@ -44,14 +44,19 @@ export class QuicStream {
   readonly id: number;
   /** True when the stream's first bytes travel as 0-RTT: sent so (client) or received so (server). */
   readonly earlyData: boolean;
-  /** Data from the peer; null on a unidirectional stream we opened. */
-  readonly readable: ReadableStream<Uint8Array> | null;
-  /** Data to the peer; null on a unidirectional stream the peer opened. */
-  readonly writable: WritableStream<Uint8Array> | null;
 
   #io: StreamIo;
+  #canRead: boolean;
+  #canWrite: boolean;
+  // Web streams are made on first use: protocol code reads and writes directly
+  // (read()/write()), which skips their per-stream cost on the hot path.
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #directRead = false;
+  #directWrite = false;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   #readDone: boolean;
+  #readError: unknown = null;
   #writeDone: boolean;
   #readWaiter: (() => void) | null = null;
   #writeWaiter: (() => void) | null = null;
@@ -64,34 +69,112 @@ export class QuicStream {
     this.id = id;
     this.#io = io;
     this.earlyData = options.earlyData;
+    this.#canRead = options.read;
+    this.#canWrite = options.write;
     this.#readDone = !options.read;
     this.#writeDone = !options.write;
-    this.readable = options.read
-      ? new ReadableStream<Uint8Array>({
+  }
+
+  /** Data from the peer as a web stream; null on a unidirectional stream we opened. */
+  get readable(): ReadableStream<Uint8Array> | null {
+    if (!this.#canRead) return null;
+    if (this.#readable === undefined) {
+      if (this.#directRead) {
+        throw new TypeError(`Cannot use stream ${this.id}'s readable after read()`);
+      }
+      this.#readable = new ReadableStream<Uint8Array>({
         start: (controller) => {
           this.#controller = controller;
+          if (this.#readError !== null) controller.error(this.#readError);
         },
         pull: () => this.#pull(),
-        cancel: (reason) => {
-          if (this.#readDone) return;
-          this.#readDone = true;
-          this.#io.shutdown(this.id, "read", errorCode(reason));
-          this.#io.done(this);
-        },
-      }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength })
-      : null;
-    this.writable = options.write
-      ? new WritableStream<Uint8Array>({
+        cancel: (reason) => this.stopSending(errorCode(reason)),
+      }, { highWaterMark: READ_AHEAD, size: (chunk) => chunk.byteLength });
+    }
+    return this.#readable;
+  }
+
+  /** Data to the peer as a web stream; null on a unidirectional stream the peer opened. */
+  get writable(): WritableStream<Uint8Array> | null {
+    if (!this.#canWrite) return null;
+    if (this.#writable === undefined) {
+      if (this.#directWrite) {
+        throw new TypeError(`Cannot use stream ${this.id}'s writable after write()`);
+      }
+      this.#writable = new WritableStream<Uint8Array>({
         write: (chunk) => this.#write(chunk, false),
         close: () => this.#write(EMPTY, true),
-        abort: (reason) => {
-          if (this.#writeDone) return;
-          this.#writeDone = true;
-          this.#io.shutdown(this.id, "write", errorCode(reason));
+        abort: (reason) => this.reset(errorCode(reason)),
+      });
+    }
+    return this.#writable;
+  }
+
+  /**
+   * Reads the next chunk directly, without the web stream; null once the peer
+   * has finished. Throws `QuicStreamError` if the peer reset the stream.
+   */
+  async read(): Promise<Uint8Array | null> {
+    if (this.#readable !== undefined) {
+      throw new TypeError(`Cannot read() stream ${this.id}: its readable is in use`);
+    }
+    this.#directRead = true;
+    for (;;) {
+      if (this.#readDone) {
+        if (this.#readError !== null) throw this.#readError;
+        return null;
+      }
+      let result: [number, boolean] | null;
+      try {
+        result = this.#io.recv(this.id, scratch);
+      } catch (error) {
+        this.#readDone = true;
+        this.#readError = error;
+        this.#io.done(this);
+        throw error;
+      }
+      if (result !== null) {
+        const [length, fin] = result;
+        if (fin) {
+          this.#readDone = true;
           this.#io.done(this);
-        },
-      })
-      : null;
+        }
+        if (length > 0) {
+          this.#io.wake(); // reading frees flow-control credit
+          return scratch.slice(0, length);
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.#readWaiter = resolve));
+    }
+  }
+
+  /** Writes directly, without the web stream; `fin` ends the stream after `data`. */
+  write(data: Uint8Array, fin = false): Promise<void> {
+    if (this.#writable !== undefined) {
+      return Promise.reject(
+        new TypeError(`Cannot write() stream ${this.id}: its writable is in use`),
+      );
+    }
+    this.#directWrite = true;
+    return this.#write(data, fin);
+  }
+
+  /** Stops reading: STOP_SENDING with `code` (RFC 9000 §19.5). */
+  stopSending(code: number): void {
+    if (this.#readDone) return;
+    this.#readDone = true;
+    this.#io.shutdown(this.id, "read", code);
+    this.#io.done(this);
+  }
+
+  /** Abandons sending: RESET_STREAM with `code` (RFC 9000 §19.4). */
+  reset(code: number): void {
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    this.#io.shutdown(this.id, "write", code);
+    this.#io.done(this);
+    this.onWritable();
   }
 
   /** True while the read side is open. */
@@ -107,7 +190,7 @@ export class QuicStream {
   /** Called by the connection when quiche reports the stream readable. */
   onReadable(): void {
     if (this.#readDone) return;
-    this.#drain();
+    if (this.#controller) this.#drain();
     const waiter = this.#readWaiter;
     this.#readWaiter = null;
     waiter?.();
@@ -124,10 +207,13 @@ export class QuicStream {
   onConnectionClosed(error: Error): void {
     if (!this.#readDone) {
       this.#readDone = true;
+      this.#readError = error;
       this.#controller?.error(error);
     }
     this.#writeDone = true;
-    this.#readWaiter?.();
+    const waiter = this.#readWaiter;
+    this.#readWaiter = null;
+    waiter?.();
     this.onWritable();
   }
 

@@ -24,8 +24,7 @@ export async function warmUp(
     });
     await conn.handshake;
     const stream = await conn.createBidirectionalStream();
-    const writer = stream.writable!.getWriter();
-    await writer.close();
+    await stream.write(new Uint8Array(0), true);
     await conn.close({ reason: "warm-up done" });
   } finally {
     await client.close();
