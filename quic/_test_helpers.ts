@@ -42,6 +42,25 @@ export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uin
   return out;
 }
 
+/** Reads a stream to its end through the direct API (no web streams). */
+export async function readToEnd(stream: QuicStreamLike): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) {
+    chunks.push(chunk);
+  }
+  return concatChunks(chunks);
+}
+
+function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
 export async function writeAll(
   writable: WritableStream<Uint8Array>,
   data: Uint8Array,

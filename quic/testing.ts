@@ -12,6 +12,7 @@ export {
   echoBed,
   echoStream,
   readAll,
+  readToEnd,
   request,
   TEST_ALPN,
   type TrustDomain,

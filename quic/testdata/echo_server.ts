@@ -11,7 +11,7 @@
 // GET /bytes/N → N bytes, anything else → "ok" — for side-by-side baselines.
 import { quicheEngine } from "../mod.ts";
 import { warmUp } from "../warm_up.ts";
-import { readAll } from "../_test_helpers.ts";
+import { readToEnd } from "../_test_helpers.ts";
 import type { QuicConn, QuicStreamLike } from "../mod.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
@@ -32,11 +32,14 @@ const encoder = new TextEncoder();
 let early = 0;
 
 async function handle(stream: QuicStreamLike, conn: QuicConn): Promise<void> {
-  const request = await readAll(stream.readable!);
+  const request = await readToEnd(stream);
   const newline = request.indexOf(10);
   const command = new TextDecoder().decode(newline < 0 ? request : request.subarray(0, newline));
   if (stream.earlyData) early++;
-  const writer = stream.writable!.getWriter();
+  const writer = {
+    write: (bytes: Uint8Array) => stream.write(bytes),
+    close: () => stream.write(new Uint8Array(0), true),
+  };
   if (command === "echo") {
     await writer.write(request.subarray(newline + 1));
   } else if (command.startsWith("bytes ")) {
