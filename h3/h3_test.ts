@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { H3Client, type H3ClientOptions, H3ErrorCode, serveH3 } from "./mod.ts";
 import type { H3Handler, H3ServerOptions } from "./mod.ts";
-import { type QuicConn, quicheEngine, QuicStreamError } from "../quic/mod.ts";
+import { mintSession, type QuicConn, quicheEngine, QuicStreamError } from "../quic/mod.ts";
 import { readAll, trustDomain } from "../quic/testing.ts";
 import { encodeFrame, encodeSettings, FrameType, StreamType } from "./frames.ts";
 import { encodeFieldSection, type FieldLine } from "./qpack.ts";
@@ -380,5 +380,74 @@ Deno.test("H3: a client that stops reading holds the response producer to the fl
     assert.equal(await (await bed.client.fetch(`${bed.base}/next`)).text(), "still serving");
   } finally {
     await raw.close();
+  }
+});
+
+Deno.test("H3: a request sent with a session the server cannot decrypt is answered, and reported as not accepted", async () => {
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  const listener = await quicheEngine.listen({ tls: { ...domain.leaf, ticketKey }, alpn: ["h3"] });
+  const server = serveH3(listener, echo);
+  const origin = `https://localhost:${listener.addr.port}`;
+  // A session minted for another ticket key: 0-RTT is attempted and refused.
+  const stale = mintSession({
+    server: { ...domain.leaf, ticketKey: crypto.getRandomValues(new Uint8Array(48)) },
+    ca: domain.ca.cert,
+    serverName: "localhost",
+    alpn: ["h3"],
+  });
+  const client = new H3Client({ ca: domain.ca.cert, sessions: new Map([[origin, stale]]) });
+  try {
+    const result = await client.request(`${origin}/stale`);
+    assert.equal(result.earlyData, true, "sent in 0-RTT");
+    assert.equal(result.earlyDataAccepted, false, "the server refused the session");
+    assert.equal(
+      result.response.headers.get("x-early"),
+      "false",
+      "so the server saw it after the handshake",
+    );
+    assert.equal(await result.response.text(), "GET /stale");
+  } finally {
+    await client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("H3: a request the server rejects with H3_REQUEST_REJECTED is sent once more", async () => {
+  // A minimal HTTP/3 server by hand: it refuses the first request stream, as a
+  // server past its GOAWAY id does (RFC 9114 §5.2), and answers the next one.
+  const listener = await quicheEngine.listen({ tls: domain.leaf, alpn: ["h3"] });
+  const serving = (async () => {
+    const conn = (await listener.accept())!;
+    const control = await conn.createUnidirectionalStream();
+    await control.write(
+      new Uint8Array([
+        StreamType.CONTROL,
+        ...encodeFrame(FrameType.SETTINGS, encodeSettings(new Map())),
+      ]),
+    );
+    let seen = 0;
+    for await (const stream of conn.incomingBidirectionalStreams) {
+      if (++seen === 1) {
+        stream.stopSending(H3ErrorCode.H3_REQUEST_REJECTED);
+        stream.reset(H3ErrorCode.H3_REQUEST_REJECTED);
+        continue;
+      }
+      await stream.write(headersFrame([[":status", "200"]]));
+      await stream.write(encodeFrame(FrameType.DATA, new TextEncoder().encode("second try")), true);
+    }
+  })();
+  const client = new H3Client({ ca: domain.ca.cert });
+  try {
+    const result = await client.request(`https://localhost:${listener.addr.port}/x`, {
+      method: "POST",
+      body: "once",
+    });
+    assert.equal(result.retried, true);
+    assert.equal(result.response.status, 200);
+    assert.equal(await result.response.text(), "second try");
+  } finally {
+    await client.close();
+    await listener.close();
+    await serving.catch(() => {});
   }
 });
