@@ -6,6 +6,13 @@
 import { defineCommand } from "citty";
 import { formatH3Bench, formatQuicBench, runH3Bench, runQuicBench } from "../bench/mod.ts";
 
+/** Prints a report and writes it as JSON. */
+async function emit<T>(report: T, format: (report: T) => string, out: string): Promise<void> {
+  console.log(format(report));
+  await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`\nwrote ${out}`);
+}
+
 function positiveInteger(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -55,10 +62,7 @@ const quic = defineCommand({
       console.error(`qfaas bench quic: ${(error as Error).message}`);
       Deno.exit(2);
     }
-    const report = await runQuicBench(options);
-    console.log(formatQuicBench(report));
-    await Deno.writeTextFile(args.out, JSON.stringify(report, null, 2) + "\n");
-    console.log(`\nwrote ${args.out}`);
+    await emit(await runQuicBench(options), formatQuicBench, args.out);
   },
 });
 
@@ -93,10 +97,7 @@ const h3 = defineCommand({
       console.error(`qfaas bench h3: ${(error as Error).message}`);
       Deno.exit(2);
     }
-    const report = await runH3Bench(options);
-    console.log(formatH3Bench(report));
-    await Deno.writeTextFile(args.out, JSON.stringify(report, null, 2) + "\n");
-    console.log(`\nwrote ${args.out}`);
+    await emit(await runH3Bench(options), formatH3Bench, args.out);
   },
 });
 

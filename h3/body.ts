@@ -79,6 +79,29 @@ export function eventSource(stream: QuicStreamLike, parser: MessageReader): Even
   };
 }
 
+/**
+ * Reads events until `accept` makes a message head out of a header section
+ * (it returns null for an interim 1xx response, to keep reading); the events
+ * after the head are returned as `pending`, for the body.
+ */
+export async function readHead<T>(
+  source: EventSource,
+  accept: (lines: FieldLine[]) => T | null,
+  missing: () => H3Error,
+): Promise<{ head: T; pending: MessageEvent[] }> {
+  let head: T | null = null;
+  const pending: MessageEvent[] = [];
+  while (head === null) {
+    const events = await source.next();
+    if (events === null) throw missing();
+    for (const event of events) {
+      if (head !== null) pending.push(event);
+      else if (event.kind === "headers") head = accept(event.lines);
+    }
+  }
+  return { head, pending };
+}
+
 /** Limits and checks a body reader applies. */
 export interface BodyOptions {
   /** The declared content-length, checked at the end (RFC 9114 §4.1.2). */

@@ -8,7 +8,7 @@
  */
 import { quicheEngine } from "../quic/mod.ts";
 import type { QuicClient, QuicConn, QuicEngine, QuicLimits, QuicStreamError } from "../quic/mod.ts";
-import { bodyStream, eventSource, writeData } from "./body.ts";
+import { bodyStream, eventSource, readHead, writeData } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
@@ -180,22 +180,17 @@ export class H3Client {
       maxFrameSize: Math.max(64 * 1024, 2 * pooled.session.maxFieldSectionSize),
     });
     const source = eventSource(stream, parser);
-    let head: ResponseHead | null = null;
-    const pending: MessageEvent[] = [];
+    let head: ResponseHead;
+    let pending: MessageEvent[];
     try {
-      while (head === null) {
-        const events = await source.next();
-        if (events === null) {
-          throw new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream", "response without headers");
-        }
-        for (const event of events) {
-          if (head !== null) pending.push(event);
-          else if (event.kind === "headers") {
-            const parsed = parseResponseHead(event.lines);
-            if (parsed.status >= 200) head = parsed; // 1xx are interim
-          }
-        }
-      }
+      ({ head, pending } = await readHead(
+        source,
+        (lines) => {
+          const parsed = parseResponseHead(lines);
+          return parsed.status >= 200 ? parsed : null; // 1xx are interim
+        },
+        () => new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream", "response without headers"),
+      ));
     } catch (error) {
       if (isRejected(error)) {
         finish();

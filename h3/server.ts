@@ -13,7 +13,7 @@ import {
   QuicStreamError,
   type QuicStreamLike,
 } from "../quic/mod.ts";
-import { bodyStream, eventSource, writeBody } from "./body.ts";
+import { bodyStream, eventSource, readHead, writeBody } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, FrameType } from "./frames.ts";
 import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
@@ -182,19 +182,19 @@ class ServerConnection {
     });
     const source = eventSource(stream, parser);
     const reset = streamReset(stream);
-    let head: RequestHead | null = null;
-    const pending: MessageEvent[] = [];
+    let head: RequestHead;
+    let pending: MessageEvent[];
     try {
-      while (head === null) {
-        const events = await source.next();
-        if (events === null) {
-          throw new H3Error(H3ErrorCode.H3_REQUEST_INCOMPLETE, "stream", "no request");
-        }
-        for (const event of events) {
-          if (head === null && event.kind === "headers") head = parseRequestHead(event.lines);
-          else pending.push(event);
-        }
-      }
+      ({ head, pending } = await readHead(
+        source,
+        parseRequestHead,
+        () =>
+          new H3Error(
+            H3ErrorCode.H3_REQUEST_INCOMPLETE,
+            "stream",
+            "the stream ended before the request headers",
+          ),
+      ));
     } catch (error) {
       if (error instanceof FieldSectionTooLarge) {
         // RFC 9114 §4.2.2: a server can answer 431 to a header section it will not process.
