@@ -123,3 +123,17 @@ export async function spkiSha256(certPem: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
   return btoa(String.fromCharCode(...digest));
 }
+
+/** Rebuilds a CA from its PEM certificate and PKCS#8 key (as `createCa` wrote them). */
+export async function loadCa(cert: string, key: string): Promise<CertificateAuthority> {
+  const certificate = new x509.X509Certificate(cert);
+  const privateKey = await crypto.subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(key),
+    ALGORITHM,
+    true,
+    ["sign"],
+  );
+  const publicKey = await certificate.publicKey.export(ALGORITHM, ["verify"]);
+  return { cert, key, keys: { privateKey, publicKey }, subject: certificate.subject };
+}

@@ -1,8 +1,17 @@
 /**
- * The store room: the local trust domain (dev CA, per-worker certificates)
- * and, later, ticket keys and minted sessions for pre-seeded 0-RTT.
+ * The store room: the local trust domain (dev CA, per-worker certificates),
+ * the Generator that pre-seeds each worker's first connection for 0-RTT, and
+ * the 0-RTT store of the newest session per worker.
  *
  * @module
  */
-export { createCa, issueLeaf, spkiSha256 } from "./certs.ts";
+export { createCa, issueLeaf, loadCa, spkiSha256 } from "./certs.ts";
 export type { CertificateAuthority, CertifiedKey, LeafOptions } from "./certs.ts";
+export { cacheDir, devCa } from "./dev_ca.ts";
+export {
+  type IdentityOptions,
+  issueWorkerIdentity,
+  type WorkerIdentity,
+} from "./worker_identity.ts";
+export { FileStore, MemoryStore, type ZeroRttStore } from "./zero_rtt_store.ts";
+export { testStoreConformance } from "./store_conformance.ts";

@@ -1,0 +1,58 @@
+/**
+ * The Generator (QFaaS paper §4): before a worker starts, give it a leaf
+ * certificate naming it and a ticket key of its own, and mint in memory the
+ * client session the gateway will offer it — so that even the worker's first
+ * connection is 0-RTT. A ticket key per worker means a session (or a replayed
+ * 0-RTT flight) for one worker cannot be decrypted by another.
+ *
+ * @module
+ */
+import { mintSession, type QuicLimits, TICKET_KEY_LENGTH } from "../quic/mod.ts";
+import { type CertificateAuthority, issueLeaf } from "./certs.ts";
+
+/** Everything a worker needs for TLS and 0-RTT, and the session its clients offer it. */
+export interface WorkerIdentity {
+  /** The worker's name; its certificate names it, clients verify it. */
+  name: string;
+  /** PEM leaf certificate, signed by the dev CA. */
+  cert: string;
+  /** PEM private key of the leaf. Goes to the worker only (environment or pipe, never argv). */
+  key: string;
+  /** The worker's session ticket key (48 bytes). */
+  ticketKey: Uint8Array;
+  /** A client session minted for this worker: offered on the first connection, for 0-RTT. */
+  session: Uint8Array;
+}
+
+/** Options of `issueWorkerIdentity`. */
+export interface IdentityOptions {
+  /** ALPN the worker serves; the session is only good for it (RFC 9001 §4.6.1). Default ["h3"]. */
+  alpn?: readonly string[];
+  /** The worker's QUIC limits, which 0-RTT remembers (RFC 9000 §7.4.1). */
+  limits?: QuicLimits;
+}
+
+/** Issues a worker's certificate and ticket key and mints the session for its first connection. */
+export async function issueWorkerIdentity(
+  ca: CertificateAuthority,
+  name: string,
+  options: IdentityOptions = {},
+): Promise<WorkerIdentity> {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(name)) {
+    throw new TypeError(`Cannot name a worker "${name}": use a lowercase DNS name`);
+  }
+  const leaf = await issueLeaf(ca, {
+    commonName: name,
+    dnsNames: [name, "localhost"],
+    ipAddresses: ["127.0.0.1", "::1"],
+  });
+  const ticketKey = crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH));
+  const session = mintSession({
+    server: { ...leaf, ticketKey },
+    ca: ca.cert,
+    serverName: name,
+    alpn: options.alpn ?? ["h3"],
+    limits: options.limits,
+  });
+  return { name, ...leaf, ticketKey, session };
+}
