@@ -1,0 +1,107 @@
+/**
+ * The watchdog's configuration: a pure function of the environment (never
+ * argv, which other users can read in /proc), so that a worker is a
+ * self-contained process an orchestrator configures the same way.
+ *
+ * @module
+ */
+
+/** How the worker is reached. */
+export type Transport = "h3" | "tls" | "tcp";
+
+/** Everything a watchdog needs, resolved. */
+export interface WatchdogConfig {
+  /** The worker's name (its certificate names it). */
+  name: string;
+  /** Path of the Deno module whose default export handles requests. */
+  functionPath: string;
+  /** The transport it serves: h3 (default), tls or tcp. */
+  transport: Transport;
+  /** Address to bind (default 127.0.0.1). */
+  hostname: string;
+  /** 0 picks a free port; the watchdog reports the one it got. */
+  port: number;
+  /** A request running longer gets 504. */
+  execTimeoutMs: number;
+  /** Requests in flight beyond this get 429. */
+  maxInflight: number;
+  /** How long early-data nonces are remembered: the ticket lifetime. */
+  replayWindowMs: number;
+  /** TLS material for h3 and tls: PEM certificate and key, and the 48-byte ticket key. */
+  tls: { cert: string; key: string; ticketKey: Uint8Array } | null;
+  /** PEM CA the worker's certificate chains to: the warm-up request verifies against it. */
+  ca: string | null;
+}
+
+/** The environment as the watchdog reads it. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(
+      `Cannot configure the watchdog: ${name} must be an integer >= ${min}, received "${text}"`,
+    );
+  }
+  return value;
+}
+
+/** Durations like OpenFaaS's: "10s", "500ms", "2m", or plain milliseconds. */
+export function parseDuration(text: string, name: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) {
+    throw new TypeError(
+      `Cannot configure the watchdog: ${name} must be a duration like 10s, received "${text}"`,
+    );
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "ms"]!;
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** Reads the configuration from `env`; throws TypeError naming the variable at fault. */
+export function watchdogConfig(env: Env): WatchdogConfig {
+  const functionPath = env.QFAAS_FUNCTION;
+  if (!functionPath) {
+    throw new TypeError(
+      "Cannot configure the watchdog: QFAAS_FUNCTION (the function module) is not set",
+    );
+  }
+  const transport = (env.QFAAS_TRANSPORT ?? "h3") as Transport;
+  if (!["h3", "tls", "tcp"].includes(transport)) {
+    throw new TypeError(
+      `Cannot configure the watchdog: QFAAS_TRANSPORT must be h3, tls or tcp, received "${transport}"`,
+    );
+  }
+  let tls: WatchdogConfig["tls"] = null;
+  if (transport !== "tcp") {
+    const cert = env.QFAAS_TLS_CERT;
+    const key = env.QFAAS_TLS_KEY;
+    const ticketKey = env.QFAAS_TICKET_KEY;
+    if (!cert || !key || !ticketKey) {
+      throw new TypeError(
+        `Cannot configure the watchdog: transport ${transport} needs QFAAS_TLS_CERT, QFAAS_TLS_KEY and QFAAS_TICKET_KEY`,
+      );
+    }
+    const bytes = Uint8Array.from(atob(ticketKey), (c) => c.charCodeAt(0));
+    if (bytes.byteLength !== 48) {
+      throw new TypeError(
+        `Cannot configure the watchdog: QFAAS_TICKET_KEY must be 48 bytes of base64, got ${bytes.byteLength}`,
+      );
+    }
+    tls = { cert, key, ticketKey: bytes };
+  }
+  return {
+    name: env.QFAAS_WORKER ?? "worker",
+    functionPath,
+    transport,
+    hostname: env.QFAAS_HOSTNAME ?? "127.0.0.1",
+    port: integer(env, "QFAAS_PORT", 0),
+    execTimeoutMs: parseDuration(env.exec_timeout ?? "10s", "exec_timeout"),
+    maxInflight: integer(env, "max_inflight", 0) || Infinity,
+    replayWindowMs: parseDuration(env.QFAAS_REPLAY_WINDOW ?? "2h", "QFAAS_REPLAY_WINDOW"),
+    tls,
+    ca: env.QFAAS_CA ?? null,
+  };
+}

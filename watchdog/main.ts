@@ -1,0 +1,26 @@
+/**
+ * The worker process: `deno run … watchdog/main.ts`, configured by its
+ * environment (see config.ts). It prints one JSON line once ready —
+ * `{"ready":true,"port":N}` — and drains in-flight requests on SIGTERM.
+ *
+ * @module
+ */
+import { watchdogConfig } from "./config.ts";
+import { loadFunction } from "./function_loader.ts";
+import { startWatchdog } from "./watchdog.ts";
+
+const config = watchdogConfig(Deno.env.toObject());
+const handler = await loadFunction(config.functionPath);
+const watchdog = await startWatchdog(handler, config, (error, requestId) => {
+  console.error(
+    JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
+  );
+});
+console.log(JSON.stringify({ ready: true, port: watchdog.port, worker: config.name }));
+
+const stop = async () => {
+  Deno.removeSignalListener("SIGTERM", stop);
+  await watchdog.shutdown();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGTERM", stop);

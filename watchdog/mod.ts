@@ -1,0 +1,17 @@
+/**
+ * The watchdog room: the worker process that serves one function over h3,
+ * tls or tcp, with timeouts, concurrency limits, anti-replay for 0-RTT and
+ * drain on shutdown.
+ *
+ * @module
+ */
+export {
+  type Env,
+  parseDuration,
+  type Transport,
+  type WatchdogConfig,
+  watchdogConfig,
+} from "./config.ts";
+export { type FunctionHandler, loadFunction } from "./function_loader.ts";
+export { NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
+export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";

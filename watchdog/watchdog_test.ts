@@ -1,0 +1,182 @@
+// The watchdog as a real worker process, reached over each transport.
+import assert from "node:assert/strict";
+import { H3Client } from "../h3/mod.ts";
+import { createCa, issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
+import { NONCE_HEADER } from "./replay_guard.ts";
+
+const ca = await createCa("QFaaS test CA");
+const functionPath = new URL("./testdata/function.ts", import.meta.url).pathname;
+const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+
+interface Worker extends AsyncDisposable {
+  port: number;
+  identity: WorkerIdentity;
+  child: Deno.ChildProcess;
+}
+
+async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
+  const identity = await issueWorkerIdentity(ca, "echo-1");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-net", new URL("./main.ts", import.meta.url).pathname],
+    env: {
+      QFAAS_FUNCTION: functionPath,
+      QFAAS_WORKER: identity.name,
+      QFAAS_TLS_CERT: identity.cert,
+      QFAAS_TLS_KEY: identity.key,
+      QFAAS_TICKET_KEY: base64(identity.ticketKey),
+      QFAAS_CA: ca.cert,
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the watchdog exited before it was ready: ${text}`);
+    text += value;
+  }
+  reader.releaseLock();
+  const { port } = JSON.parse(text.split("\n")[0]);
+  return {
+    port,
+    identity,
+    child,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGTERM");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+    },
+  };
+}
+
+/** An HTTP/3 client for `worker`, pre-seeded with the worker's minted session. */
+function clientFor(worker: Worker): { client: H3Client; url: (path: string) => string } {
+  const origin = `https://${worker.identity.name}:${worker.port}`;
+  const client = new H3Client({
+    ca: ca.cert,
+    sessions: new Map([[origin, worker.identity.session]]),
+    resolve: () => ({ hostname: "127.0.0.1", port: worker.port, serverName: worker.identity.name }),
+  });
+  return { client, url: (path) => `${origin}${path}` };
+}
+
+const nonce = () => crypto.randomUUID().replaceAll("-", "");
+
+Deno.test("watchdog (h3): the first request to a never-used worker goes out and is accepted in 0-RTT", async () => {
+  await using worker = await spawnWorker();
+  const { client, url } = clientFor(worker);
+  try {
+    const result = await client.request(url("/hello"), {
+      method: "POST",
+      body: "hi",
+      headers: { [NONCE_HEADER]: nonce() },
+    });
+    assert.equal(result.earlyData, true);
+    assert.equal(result.earlyDataAccepted, true);
+    assert.equal(result.retried, false);
+    assert.equal(await result.response.text(), "POST /hello hi");
+    assert.equal(result.response.headers.get("x-qfaas-worker"), "echo-1");
+    assert.equal(result.response.headers.get("x-qfaas-transport"), "h3");
+    assert.match(result.response.headers.get("server-timing") ?? "", /function;dur=/);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("watchdog (h3): a replayed early-data nonce gets 425, and the client's retry after the handshake succeeds", async () => {
+  await using worker = await spawnWorker();
+  const shared = nonce();
+  const first = clientFor(worker);
+  const second = clientFor(worker);
+  try {
+    const a = await first.client.request(first.url("/once"), {
+      method: "POST",
+      body: "x",
+      headers: { [NONCE_HEADER]: shared },
+    });
+    assert.equal(a.response.status, 200);
+    await a.response.text();
+    const b = await second.client.request(second.url("/once"), {
+      method: "POST",
+      body: "x",
+      headers: { [NONCE_HEADER]: shared },
+    });
+    assert.equal(
+      b.retried,
+      true,
+      "the replayed nonce was refused with 425 and the request resent after the handshake",
+    );
+    assert.equal(b.response.status, 200);
+    await b.response.text();
+  } finally {
+    await first.client.close();
+    await second.client.close();
+  }
+});
+
+Deno.test("watchdog: exec_timeout gives 504, a throw gives 500 with a request id, and the worker lives on", async () => {
+  await using worker = await spawnWorker({ exec_timeout: "200ms" });
+  const { client, url } = clientFor(worker);
+  try {
+    const hang = await client.fetch(url("/hang"));
+    assert.equal(hang.status, 504);
+    await hang.text();
+    const thrown = await client.fetch(url("/throw"));
+    assert.equal(thrown.status, 500);
+    const id = thrown.headers.get("x-qfaas-request-id");
+    assert.match(id ?? "", /^[0-9a-f-]{36}$/);
+    assert.match(await thrown.text(), new RegExp(id!));
+    assert.equal(await (await client.fetch(url("/alive"))).text(), "GET /alive");
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("watchdog: max_inflight answers 429 beyond the limit", async () => {
+  await using worker = await spawnWorker({ max_inflight: "1" });
+  const { client, url } = clientFor(worker);
+  try {
+    const responses = await Promise.all([client.fetch(url("/slow")), client.fetch(url("/slow"))]);
+    const statuses = responses.map((r) => r.status).sort();
+    await Promise.all(responses.map((r) => r.text()));
+    assert.deepEqual(statuses, [200, 429]);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("watchdog: the same function over tls and tcp", async () => {
+  for (const transport of ["tls", "tcp"]) {
+    await using worker = await spawnWorker({ QFAAS_TRANSPORT: transport });
+    const scheme = transport === "tls" ? "https" : "http";
+    const http = Deno.createHttpClient({ caCerts: [ca.cert] });
+    try {
+      const response = await fetch(`${scheme}://localhost:${worker.port}/t`, { client: http });
+      assert.equal(await response.text(), "GET /t");
+      assert.equal(response.headers.get("x-qfaas-transport"), transport);
+    } finally {
+      http.close();
+    }
+  }
+});
+
+Deno.test("watchdog: SIGTERM lets an in-flight request finish", async () => {
+  const worker = await spawnWorker();
+  const { client, url } = clientFor(worker);
+  try {
+    const slow = client.fetch(url("/slow"));
+    await new Promise((r) => setTimeout(r, 100));
+    worker.child.kill("SIGTERM");
+    const response = await slow;
+    assert.equal(await response.text(), "GET /slow");
+    assert.equal((await worker.child.status).code, 0);
+  } finally {
+    await client.close();
+    await worker.child.stdout.cancel().catch(() => {});
+    await worker.child.stderr.cancel().catch(() => {});
+  }
+});
