@@ -180,3 +180,67 @@ Deno.test("watchdog: SIGTERM lets an in-flight request finish", async () => {
     await worker.child.stderr.cancel().catch(() => {});
   }
 });
+
+Deno.test("watchdog (h3): a captured 0-RTT flight replayed from another socket does not run the function again", async () => {
+  await using worker = await spawnWorker();
+  // A relay that records what the client sends before the worker has answered: its first flight.
+  const relay = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const target = { transport: "udp" as const, hostname: "127.0.0.1", port: worker.port };
+  const flight: Uint8Array[] = [];
+  let answered = false;
+  let clientAddr: Deno.Addr | null = null;
+  const relaying = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await relay.receive();
+        if ((from as Deno.NetAddr).port === worker.port) {
+          answered = true;
+          await relay.send(data, clientAddr!);
+        } else {
+          clientAddr = from;
+          if (!answered) flight.push(data.slice());
+          await relay.send(data, target);
+        }
+      }
+    } catch { /* relay closed */ }
+  })();
+  const relayPort = (relay.addr as Deno.NetAddr).port;
+  const origin = `https://${worker.identity.name}:${relayPort}`;
+  const client = new H3Client({
+    ca: ca.cert,
+    sessions: new Map([[origin, worker.identity.session]]),
+    resolve: () => ({ hostname: "127.0.0.1", port: relayPort, serverName: worker.identity.name }),
+  });
+  const count = async () => {
+    const probe = clientFor(worker);
+    try {
+      return Number(await (await probe.client.fetch(probe.url("/calls"))).text());
+    } finally {
+      await probe.client.close();
+    }
+  };
+  try {
+    const original = await client.request(`${origin}/pay`, {
+      method: "POST",
+      body: "once",
+      headers: { [NONCE_HEADER]: nonce() },
+    });
+    assert.equal(original.earlyData, true);
+    assert.equal(await original.response.text(), "POST /pay once");
+    assert.ok(
+      flight.length >= 2,
+      `captured the Initial and the 0-RTT datagrams (${flight.length})`,
+    );
+    await client.close(); // and let the worker forget the connection before the replay
+    await new Promise((r) => setTimeout(r, 1000));
+    const attacker = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    for (const datagram of flight) await attacker.send(datagram, target);
+    await new Promise((r) => setTimeout(r, 300));
+    attacker.close();
+    // One call for the original POST, one for this count: the replay added none.
+    assert.equal(await count(), 2);
+  } finally {
+    relay.close();
+    await relaying;
+  }
+});
