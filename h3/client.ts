@@ -165,7 +165,7 @@ export class H3Client {
     const sending = (async () => {
       const headers = encodeFrame(
         FrameType.HEADERS,
-        encodeFieldSection(requestLines(request.method, url, request.headers)),
+        encodeFieldSection(requestLines(request.method, url, withLength(request.headers, body))),
       );
       if (body) {
         await stream.write(headers);
@@ -279,6 +279,14 @@ export class H3Client {
     });
     return pooled;
   }
+}
+
+/** The request headers, with content-length set when the body's length is known. */
+function withLength(headers: Headers, body: Uint8Array | null): Headers {
+  if (body === null || headers.has("content-length")) return headers;
+  const copy = new Headers(headers);
+  copy.set("content-length", String(body.byteLength));
+  return copy;
 }
 
 /** Did the server refuse the request before processing it (RFC 9114 §5.2, §8.1)? */

@@ -13,8 +13,10 @@ export type Transport = "h3" | "tls" | "tcp";
 export interface WatchdogConfig {
   /** The worker's name (its certificate names it). */
   name: string;
-  /** Path of the Deno module whose default export handles requests. */
-  functionPath: string;
+  /** Path of the Deno module whose default export handles requests (unless `upstream`). */
+  functionPath: string | null;
+  /** An OpenFaaS of-watchdog "http" mode upstream: its command and URL (unless `functionPath`). */
+  upstream: { fprocess: string; upstreamUrl: string } | null;
   /** The transport it serves: h3 (default), tls or tcp. */
   transport: Transport;
   /** Address to bind (default 127.0.0.1). */
@@ -62,12 +64,30 @@ export function parseDuration(text: string, name: string): number {
 
 /** Reads the configuration from `env`; throws TypeError naming the variable at fault. */
 export function watchdogConfig(env: Env): WatchdogConfig {
-  const functionPath = env.QFAAS_FUNCTION;
-  if (!functionPath) {
+  const functionPath = env.QFAAS_FUNCTION || null;
+  const fprocess = env.fprocess || null;
+  if (!functionPath && !fprocess) {
     throw new TypeError(
-      "Cannot configure the watchdog: QFAAS_FUNCTION (the function module) is not set",
+      "Cannot configure the watchdog: set QFAAS_FUNCTION (a Deno module) or fprocess (an upstream)",
     );
   }
+  if (functionPath && fprocess) {
+    throw new TypeError(
+      "Cannot configure the watchdog: QFAAS_FUNCTION and fprocess are both set; choose one",
+    );
+  }
+  const mode = env.mode ?? "http";
+  if (fprocess && mode !== "http") {
+    throw new TypeError(
+      `Cannot configure the watchdog: only of-watchdog mode=http is supported, received "${mode}"`,
+    );
+  }
+  if (fprocess && !env.upstream_url) {
+    throw new TypeError(
+      "Cannot configure the watchdog: fprocess needs upstream_url (e.g. http://127.0.0.1:5000)",
+    );
+  }
+  const upstream = fprocess ? { fprocess, upstreamUrl: env.upstream_url! } : null;
   const transport = (env.QFAAS_TRANSPORT ?? "h3") as Transport;
   if (!["h3", "tls", "tcp"].includes(transport)) {
     throw new TypeError(
@@ -95,6 +115,7 @@ export function watchdogConfig(env: Env): WatchdogConfig {
   return {
     name: env.QFAAS_WORKER ?? "worker",
     functionPath,
+    upstream,
     transport,
     hostname: env.QFAAS_HOSTNAME ?? "127.0.0.1",
     port: integer(env, "QFAAS_PORT", 0),

@@ -29,7 +29,16 @@ Deno.test("watchdogConfig() reads OpenFaaS-style limits and needs no TLS for tcp
 });
 
 Deno.test("watchdogConfig() names the variable at fault", () => {
-  assert.throws(() => watchdogConfig({}), /QFAAS_FUNCTION/);
+  assert.throws(() => watchdogConfig({}), /QFAAS_FUNCTION \(a Deno module\) or fprocess/);
+  assert.throws(
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", fprocess: "python3 s.py", ...tls }),
+    /both set/,
+  );
+  assert.throws(() => watchdogConfig({ fprocess: "python3 s.py", ...tls }), /upstream_url/);
+  assert.throws(
+    () => watchdogConfig({ fprocess: "cat", mode: "streaming", upstream_url: "http://x", ...tls }),
+    /mode=http/,
+  );
   assert.throws(
     () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", QFAAS_TRANSPORT: "udp" }),
     /QFAAS_TRANSPORT/,
@@ -61,4 +70,17 @@ Deno.test("parseDuration() reads ms, s, m and h", () => {
     3_600_000,
     750,
   ]);
+});
+
+Deno.test("watchdogConfig() takes an of-watchdog http-mode upstream instead of a module", () => {
+  const config = watchdogConfig({
+    fprocess: "python3 server.py",
+    upstream_url: "http://127.0.0.1:5000",
+    ...tls,
+  });
+  assert.deepEqual(config.upstream, {
+    fprocess: "python3 server.py",
+    upstreamUrl: "http://127.0.0.1:5000",
+  });
+  assert.equal(config.functionPath, null);
 });

@@ -7,10 +7,23 @@
  */
 import { watchdogConfig } from "./config.ts";
 import { loadFunction } from "./function_loader.ts";
+import { startUpstream } from "./upstream.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 const config = watchdogConfig(Deno.env.toObject());
-const handler = await loadFunction(config.functionPath);
+const upstream = config.upstream ? await startUpstream(config.upstream) : null;
+const handler = upstream ? upstream.handler : await loadFunction(config.functionPath!);
+// of-watchdog semantics: when the function process dies, so does the worker.
+upstream?.exited.then((code) => {
+  console.error(
+    JSON.stringify({
+      level: "error",
+      worker: config.name,
+      error: `upstream exited with code ${code}`,
+    }),
+  );
+  Deno.exit(1);
+});
 const watchdog = await startWatchdog(handler, config, (error, requestId) => {
   console.error(
     JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
@@ -21,6 +34,7 @@ console.log(JSON.stringify({ ready: true, port: watchdog.port, worker: config.na
 const stop = async () => {
   Deno.removeSignalListener("SIGTERM", stop);
   await watchdog.shutdown();
+  await upstream?.stop();
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGTERM", stop);

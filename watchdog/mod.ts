@@ -15,3 +15,4 @@ export {
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export { NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
+export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";

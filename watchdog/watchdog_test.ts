@@ -45,7 +45,9 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
     identity,
     child,
     async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch { /* it has exited already */ }
       await child.status;
       await child.stdout.cancel().catch(() => {});
       await child.stderr.cancel().catch(() => {});
@@ -242,5 +244,40 @@ Deno.test("watchdog (h3): a captured 0-RTT flight replayed from another socket d
   } finally {
     relay.close();
     await relaying;
+  }
+});
+
+/** A free TCP port on loopback, for an upstream that cannot pick its own. */
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("watchdog: a Python http.server function runs unchanged as an fprocess upstream; its exit ends the worker", async () => {
+  const port = freeTcpPort();
+  await using worker = await spawnWorker({
+    QFAAS_FUNCTION: "",
+    fprocess: `python3 ${new URL("./testdata/python/server.py", import.meta.url).pathname}`,
+    upstream_url: `http://127.0.0.1:${port}`,
+    PORT: String(port),
+  });
+  const { client, url } = clientFor(worker);
+  try {
+    const post = await client.fetch(url("/py?x=1"), {
+      method: "POST",
+      body: "hello",
+      headers: { [NONCE_HEADER]: nonce() },
+    });
+    assert.equal(await post.text(), "python: POST /py?x=1 hello");
+    assert.equal(post.headers.get("x-python"), "yes");
+    assert.equal(post.headers.get("x-qfaas-worker"), "echo-1");
+    // The upstream dies mid-request; the worker follows it. Nobody waits for an answer.
+    client.fetch(url("/exit")).then((r) => r.body?.cancel(), () => {});
+    const status = await worker.child.status;
+    assert.equal(status.code, 1, "the worker exited because its upstream did");
+  } finally {
+    await client.close();
   }
 });
