@@ -11,6 +11,7 @@ import type { FunctionHandler } from "./function_loader.ts";
 
 /** The upstream process and the handler that forwards to it. */
 export interface Upstream {
+  /** Forwards a request to the upstream and returns its response. */
   handler: FunctionHandler;
   /** Resolves with the upstream's exit code when it ends. */
   exited: Promise<number>;
