@@ -1,0 +1,258 @@
+/**
+ * The invoker: routes a request for a function to a warm (or newly spawned)
+ * worker over the function's transport — HTTP/3 with pre-seeded 0-RTT by
+ * default — and reports how it went in response headers: `server-timing`
+ * (spawn, connect+function as `invoke`, total), `x-qfaas-worker`,
+ * `x-qfaas-transport`, `x-qfaas-0rtt` and `x-qfaas-cold-start`.
+ *
+ * @module
+ */
+import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
+import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
+import { NONCE_HEADER } from "../watchdog/mod.ts";
+import { FunctionPool, type Lease, type PoolOptions } from "./pool.ts";
+import { type FunctionSpec, spawnWorker } from "./worker_process.ts";
+
+/** A function as the invoker runs it. */
+export interface InvokerFunction extends FunctionSpec, PoolOptions {
+  /** Keep connections to workers ("keep-alive", default) or open one per request ("new"). */
+  connection?: "keep-alive" | "new";
+  /** Which requests may ride 0-RTT to workers. Default "all" (workers check nonces). */
+  earlyData?: EarlyDataPolicy;
+}
+
+/** Options of an `Invoker`. */
+export interface InvokerOptions {
+  /** The CA that signs worker certificates. */
+  ca: CertificateAuthority;
+  /** The 0-RTT store: minted sessions, then the newest ticket per worker. */
+  store: ZeroRttStore;
+}
+
+/** A function that does not exist. */
+export class FunctionNotFound extends Error {
+  /** Creates the error for `name`. */
+  constructor(readonly functionName: string) {
+    super(`No function named "${functionName}"`);
+    this.name = "FunctionNotFound";
+  }
+}
+
+const timing = (name: string, ms: number) => `${name};dur=${ms.toFixed(2)}`;
+
+function problem(status: number, error: string, context: Record<string, string>): Response {
+  return new Response(JSON.stringify({ error, ...context }) + "\n", {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** Invokes functions on pools of worker processes. */
+export class Invoker {
+  #options: InvokerOptions;
+  #functions = new Map<string, InvokerFunction>();
+  #pools = new Map<string, FunctionPool>();
+  #h3 = new Map<EarlyDataPolicy, H3Client>();
+  #ports = new Map<string, number>();
+  #https: Deno.HttpClient;
+  #http: Deno.HttpClient;
+
+  /** Creates an invoker; functions are added with `register`. */
+  constructor(options: InvokerOptions) {
+    this.#options = options;
+    this.#https = Deno.createHttpClient({ caCerts: [options.ca.cert] });
+    this.#http = Deno.createHttpClient({});
+  }
+
+  /** Adds (or replaces) a function. */
+  register(fn: InvokerFunction): void {
+    this.#functions.set(fn.name, fn);
+  }
+
+  /** The function's pool (made on first use). */
+  pool(name: string): FunctionPool {
+    let pool = this.#pools.get(name);
+    if (!pool) {
+      const fn = this.#functions.get(name);
+      if (!fn) throw new FunctionNotFound(name);
+      pool = new FunctionPool(async () => {
+        const worker = await spawnWorker(fn, this.#options.ca, this.#options.store);
+        this.#ports.set(worker.name, worker.port);
+        worker.exited.then(() => this.#ports.delete(worker.name));
+        return worker;
+      }, fn);
+      this.#pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  /** Runs `request` on function `name`. Throws `FunctionNotFound` for an unknown name. */
+  async invoke(name: string, request: Request): Promise<Response> {
+    const fn = this.#functions.get(name);
+    if (!fn) throw new FunctionNotFound(name);
+    const started = performance.now();
+    const lease = await this.pool(name).acquire();
+    const worker = lease.slot.worker;
+    const spawned = performance.now();
+    const timeoutMs = (fn.execTimeoutMs ?? 10_000) + 2000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<"timeout">((
+        resolve,
+      ) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+      // A worker that dies mid-request sends no CONNECTION_CLOSE: watch the process instead.
+      const died = worker.exited.then((code) => ({ died: code }));
+      const outcome = await Promise.race([this.#forward(fn, lease, request), timeout, died]);
+      if (outcome === "timeout" || "died" in outcome) {
+        // Stuck (it did not even answer 504 itself) or gone: take it out of the pool for good.
+        lease.release();
+        this.pool(name).retire(lease.slot);
+        return outcome === "timeout"
+          ? problem(504, `function ${name} did not answer within ${timeoutMs} ms`, {
+            function: name,
+            worker: worker.name,
+          })
+          : problem(
+            502,
+            `function ${name}'s worker exited (code ${outcome.died}) during the request`,
+            {
+              function: name,
+              worker: worker.name,
+            },
+          );
+      }
+      const { response, zeroRtt } = outcome;
+      const headers = new Headers(response.headers);
+      headers.set("x-qfaas-worker", worker.name);
+      headers.set("x-qfaas-transport", worker.transport);
+      headers.set("x-qfaas-0rtt", zeroRtt);
+      if (lease.cold) {
+        headers.set("x-qfaas-cold-start", "1");
+        headers.append("server-timing", timing("spawn", spawned - started));
+      }
+      headers.append("server-timing", timing("total", performance.now() - started));
+      const body = response.body?.pipeThrough(
+        new TransformStream({ flush: () => lease.release() }),
+      ) ?? null;
+      if (!body) lease.release();
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers,
+      });
+    } catch (error) {
+      lease.release();
+      return problem(
+        502,
+        `function ${name} failed: ${error instanceof Error ? error.message : error}`,
+        {
+          function: name,
+          worker: worker.name,
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops every worker and closes every client. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await Promise.all([...this.#h3.values()].map((client) => client.close()));
+    this.#https.close();
+    this.#http.close();
+  }
+
+  async #forward(
+    fn: InvokerFunction,
+    lease: Lease,
+    request: Request,
+  ): Promise<{ response: Response; zeroRtt: "accepted" | "rejected" | "none" }> {
+    const worker = lease.slot.worker;
+    const url = new URL(request.url);
+    const path = `${url.pathname}${url.search}`;
+    if (worker.transport !== "h3") {
+      const base = worker.transport === "tls"
+        ? `https://localhost:${worker.port}`
+        : `http://127.0.0.1:${worker.port}`;
+      const client = fn.connection === "new"
+        ? Deno.createHttpClient(
+          worker.transport === "tls" ? { caCerts: [this.#options.ca.cert] } : {},
+        )
+        : worker.transport === "tls"
+        ? this.#https
+        : this.#http;
+      try {
+        const init = {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          client,
+          duplex: "half",
+        };
+        const response = await fetch(
+          `${base}${path}`,
+          init as RequestInit & { client: Deno.HttpClient },
+        );
+        if (fn.connection !== "new") return { response, zeroRtt: "none" };
+        // One connection per request: read the answer, then close it.
+        return { response: new Response(await response.arrayBuffer(), response), zeroRtt: "none" };
+      } finally {
+        if (fn.connection === "new") client.close();
+      }
+    }
+    const policy = fn.earlyData ?? "all";
+    const client = fn.connection === "new"
+      ? this.#client(policy, true)
+      : this.#client(policy, false);
+    const headers = new Headers(request.headers);
+    // A single-use nonce lets the worker prove a 0-RTT request fresh (425 otherwise).
+    if (policy !== "off") headers.set(NONCE_HEADER, crypto.randomUUID().replaceAll("-", ""));
+    try {
+      const result = await client.request(`https://${worker.name}:${worker.port}${path}`, {
+        method: request.method,
+        headers,
+        body: request.body,
+      });
+      const zeroRtt = !result.earlyData
+        ? "none"
+        : result.earlyDataAccepted
+        ? "accepted"
+        : "rejected";
+      if (fn.connection !== "new") return { response: result.response, zeroRtt };
+      return {
+        response: new Response(await result.response.arrayBuffer(), result.response),
+        zeroRtt,
+      };
+    } finally {
+      if (fn.connection === "new") await client.close();
+    }
+  }
+
+  /** An HTTP/3 client whose sessions are the 0-RTT store's, keyed by worker. */
+  #client(policy: EarlyDataPolicy, fresh: boolean): H3Client {
+    const existing = this.#h3.get(policy);
+    if (existing && !fresh) return existing;
+    const store = this.#options.store;
+    const sessions: SessionStore = {
+      get: (origin) => store.get(new URL(origin).hostname),
+      set: (origin, session) => {
+        const worker = new URL(origin).hostname;
+        // Only for a worker still alive: a late ticket must not resurrect a dropped entry.
+        if (this.#ports.has(worker)) store.set(worker, session);
+      },
+    };
+    const client = new H3Client({
+      ca: this.#options.ca.cert,
+      earlyData: policy,
+      sessions,
+      resolve: (url) => ({
+        hostname: "127.0.0.1",
+        port: Number(url.port),
+        serverName: url.hostname,
+      }),
+    });
+    if (!fresh) this.#h3.set(policy, client);
+    return client;
+  }
+}

@@ -1,0 +1,103 @@
+// The invoker with real worker processes over real sockets.
+import assert from "node:assert/strict";
+import { Invoker, type InvokerFunction } from "./mod.ts";
+import { createCa, MemoryStore } from "../store/mod.ts";
+
+const ca = await createCa("QFaaS test CA");
+const module = new URL("./testdata/function.ts", import.meta.url).pathname;
+
+function invokerWith(fn: Partial<InvokerFunction> = {}) {
+  const store = new MemoryStore();
+  const invoker = new Invoker({ ca, store });
+  invoker.register({ name: "echo", module, ...fn });
+  return {
+    invoker,
+    store,
+    call: (path: string, init?: RequestInit) =>
+      invoker.invoke("echo", new Request(`http://gateway${path}`, init)),
+    [Symbol.asyncDispose]: () => invoker.close(),
+  };
+}
+
+Deno.test("invoker: the first request to a never-started worker is a cold start, sent and accepted in 0-RTT", async () => {
+  await using bed = invokerWith();
+  const first = await bed.call("/hi", { method: "POST", body: "there" });
+  assert.equal(await first.text(), "POST /hi there");
+  assert.equal(first.headers.get("x-qfaas-cold-start"), "1");
+  assert.equal(first.headers.get("x-qfaas-0rtt"), "accepted");
+  assert.equal(first.headers.get("x-qfaas-transport"), "h3");
+  assert.match(first.headers.get("server-timing") ?? "", /spawn;dur=.*total;dur=/);
+  const second = await bed.call("/again");
+  assert.equal(await second.text(), "GET /again");
+  assert.equal(second.headers.get("x-qfaas-cold-start"), null, "warm");
+  assert.equal(second.headers.get("x-qfaas-worker"), first.headers.get("x-qfaas-worker"), "reused");
+});
+
+Deno.test("invoker: N concurrent requests scale the pool up to N workers, within max", async () => {
+  await using bed = invokerWith({ max: 3 });
+  const responses = await Promise.all([1, 2, 3].map(() => bed.call("/slow")));
+  const workers = new Set(responses.map((r) => r.headers.get("x-qfaas-worker")));
+  await Promise.all(responses.map((r) => r.text()));
+  assert.equal(workers.size, 3);
+  assert.equal(bed.invoker.pool("echo").size, 3);
+});
+
+Deno.test("invoker: idle workers are reaped", async () => {
+  await using bed = invokerWith({ idleMs: 200 });
+  await (await bed.call("/x")).text();
+  assert.equal(bed.invoker.pool("echo").size, 1);
+  for (let i = 0; i < 50 && bed.invoker.pool("echo").size > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(bed.invoker.pool("echo").size, 0, "scaled back to zero");
+  // The entry goes when the process has ended (after its drain).
+  for (let i = 0; i < 250 && bed.store.workers().length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.deepEqual(bed.store.workers(), [], "and the 0-RTT store forgot the worker");
+});
+
+Deno.test("invoker: a worker that crashes mid-request gives 502; the next request runs on a fresh worker", async () => {
+  await using bed = invokerWith();
+  const warm = await bed.call("/warm");
+  const before = warm.headers.get("x-qfaas-worker");
+  await warm.text();
+  const crashed = await bed.call("/crash");
+  assert.equal(crashed.status, 502);
+  const problem = await crashed.json();
+  assert.equal(problem.function, "echo");
+  assert.equal(problem.worker, before);
+  const next = await bed.call("/after");
+  assert.equal(await next.text(), "GET /after");
+  assert.notEqual(next.headers.get("x-qfaas-worker"), before);
+});
+
+Deno.test("invoker: a worker stuck in a loop gets 504 and is replaced", async () => {
+  await using bed = invokerWith({ execTimeoutMs: 300 });
+  const stuck = await bed.call("/spin");
+  assert.equal(stuck.status, 504);
+  const worker = (await stuck.json()).worker;
+  const next = await bed.call("/after");
+  assert.equal(await next.text(), "GET /after");
+  assert.notEqual(next.headers.get("x-qfaas-worker"), worker);
+});
+
+Deno.test("invoker: tls and tcp workers, and a new connection per request", async () => {
+  for (const transport of ["tls", "tcp"] as const) {
+    await using bed = invokerWith({ transport, connection: "new" });
+    const response = await bed.call("/t");
+    assert.equal(await response.text(), "GET /t");
+    assert.equal(response.headers.get("x-qfaas-transport"), transport);
+    assert.equal(response.headers.get("x-qfaas-0rtt"), "none");
+  }
+  await using h3 = invokerWith({ connection: "new" });
+  for (let i = 0; i < 3; i++) {
+    const response = await h3.call(`/n${i}`);
+    assert.equal(await response.text(), `GET /n${i}`);
+    assert.equal(
+      response.headers.get("x-qfaas-0rtt"),
+      "accepted",
+      "each new connection rides 0-RTT",
+    );
+  }
+});

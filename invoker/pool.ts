@@ -1,0 +1,161 @@
+/**
+ * A function's pool of workers: spawn on demand (scale from zero), reuse idle
+ * warm workers, scale up under concurrency up to `max`, keep `min` warm, reap
+ * workers idle longer than `idleMs`, and forget crashed ones. Only ready
+ * workers are ever handed out.
+ *
+ * @module
+ */
+import type { WorkerProcess } from "./worker_process.ts";
+
+/** Pool sizing and reaping. */
+export interface PoolOptions {
+  /** Workers kept warm even when idle. Default 0 (scale to zero). */
+  min?: number;
+  /** Most workers at once. Default 4. */
+  max?: number;
+  /** A worker idle this long (beyond `min`) is stopped. Default 5 minutes. */
+  idleMs?: number;
+}
+
+/** A worker as the pool tracks it. */
+export interface Slot {
+  /** The worker process. */
+  readonly worker: WorkerProcess;
+  /** Requests on this worker now. */
+  inflight: number;
+  /** When it last finished a request (performance.now()). */
+  lastUsed: number;
+}
+
+/** A handed-out slot, and whether getting it included a spawn. */
+export interface Lease {
+  /** The worker's slot. */
+  slot: Slot;
+  /** The worker was started for this request. */
+  cold: boolean;
+  /** Ends the lease: the request is over. */
+  release(): void;
+}
+
+/** Workers of one function. */
+export class FunctionPool {
+  #spawn: () => Promise<WorkerProcess>;
+  #min: number;
+  #max: number;
+  #idleMs: number;
+  #slots: Slot[] = [];
+  #spawning = 0;
+  #reaper: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  /** `spawn` starts one worker; the pool decides when. */
+  constructor(spawn: () => Promise<WorkerProcess>, options: PoolOptions = {}) {
+    this.#spawn = spawn;
+    this.#min = options.min ?? 0;
+    this.#max = Math.max(1, options.max ?? 4);
+    this.#idleMs = options.idleMs ?? 300_000;
+  }
+
+  /** Live workers. */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** The live workers' names. */
+  get workers(): string[] {
+    return this.#slots.map((s) => s.worker.name);
+  }
+
+  /** A worker for one request: an idle one, a new one if allowed, else the least busy. */
+  async acquire(): Promise<Lease> {
+    if (this.#closed) throw new Error("Cannot acquire a worker: the pool is closed");
+    const idle = this.#slots.find((s) => s.inflight === 0);
+    if (idle) return this.#lease(idle, false);
+    if (this.#slots.length + this.#spawning < this.#max) {
+      this.#spawning++;
+      let slot: Slot;
+      try {
+        slot = this.#add(await this.#spawn());
+      } finally {
+        this.#spawning--;
+      }
+      return this.#lease(slot, true);
+    }
+    if (this.#slots.length === 0) {
+      // Everything allowed is still starting: wait for one to be ready.
+      await new Promise((r) => setTimeout(r, 5));
+      return this.acquire();
+    }
+    const least = this.#slots.reduce((a, b) => (b.inflight < a.inflight ? b : a));
+    return this.#lease(least, false);
+  }
+
+  /** Starts `min` workers now. */
+  async warm(): Promise<void> {
+    while (this.#slots.length + this.#spawning < this.#min) {
+      this.#spawning++;
+      try {
+        this.#add(await this.#spawn());
+      } finally {
+        this.#spawning--;
+      }
+    }
+  }
+
+  /** Stops workers idle past `idleMs`, keeping `min`. Runs on a timer; callable directly. */
+  async reap(now = performance.now()): Promise<void> {
+    const idle = this.#slots.filter((s) => s.inflight === 0 && now - s.lastUsed >= this.#idleMs);
+    const spare = Math.max(0, this.#slots.length - this.#min);
+    await Promise.all(idle.slice(0, spare).map((slot) => this.#remove(slot).worker.stop()));
+  }
+
+  /** Takes a stuck or dead worker out of the pool at once and kills it. */
+  retire(slot: Slot): void {
+    this.#remove(slot);
+    slot.worker.kill();
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#reaper !== null) clearInterval(this.#reaper);
+    await Promise.all([...this.#slots].map((slot) => this.#remove(slot).worker.stop()));
+  }
+
+  #add(worker: WorkerProcess): Slot {
+    const slot: Slot = { worker, inflight: 0, lastUsed: performance.now() };
+    this.#slots.push(slot);
+    // A worker that exits (crash, kill, reaped) leaves the pool at once.
+    worker.exited.then(() => this.#remove(slot));
+    if (this.#reaper === null && !this.#closed) {
+      this.#reaper = setInterval(() => this.reap(), Math.max(100, this.#idleMs / 2));
+    }
+    return slot;
+  }
+
+  #remove(slot: Slot): Slot {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    if (this.#slots.length === 0 && this.#reaper !== null) {
+      clearInterval(this.#reaper);
+      this.#reaper = null;
+    }
+    return slot;
+  }
+
+  #lease(slot: Slot, cold: boolean): Lease {
+    slot.inflight++;
+    let released = false;
+    return {
+      slot,
+      cold,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.inflight--;
+        slot.lastUsed = performance.now();
+      },
+    };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * One worker: a watchdog subprocess with its own identity (certificate and
+ * ticket key from the Generator, session in the 0-RTT store), started with
+ * only the permissions it needs and a memory limit, configured through its
+ * environment (never argv).
+ *
+ * @module
+ */
+import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
+import type { Transport } from "../watchdog/mod.ts";
+
+/** What a function is and how its workers run. */
+export interface FunctionSpec {
+  /** The function's name; workers are named after it. */
+  name: string;
+  /** A Deno module (default export: handler or { fetch }) … */
+  module?: string;
+  /** … or an OpenFaaS http-mode upstream. */
+  upstream?: { fprocess: string; upstreamUrl: string; cwd?: string };
+  /** Transport between invoker and worker. Default h3. */
+  transport?: Transport;
+  /** Extra environment for the function (declared env, secrets). */
+  env?: Record<string, string>;
+  /** exec_timeout of the watchdog, ms. Default 10 000. */
+  execTimeoutMs?: number;
+  /** max_inflight of the watchdog. Default unlimited. */
+  maxInflight?: number;
+  /** V8 old-space limit for the worker, MiB. Default 128. */
+  memoryMiB?: number;
+}
+
+/** A running worker process. */
+export interface WorkerProcess {
+  /** Unique worker name (also the name its certificate carries). */
+  readonly name: string;
+  /** How it is reached: h3, tls or tcp. */
+  readonly transport: Transport;
+  /** The port the watchdog listens on (loopback). */
+  readonly port: number;
+  /** Milliseconds from spawn to ready. */
+  readonly spawnMs: number;
+  /** Resolves with the exit code when the process ends. */
+  readonly exited: Promise<number>;
+  /** SIGTERM (drain), then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once: for a worker that stopped answering. */
+  kill(): void;
+}
+
+const WATCHDOG = new URL("../watchdog/main.ts", import.meta.url).pathname;
+const PROJECT = new URL("..", import.meta.url).pathname;
+let counter = 0;
+
+function base64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/**
+ * The worker's permissions: read its function and the project's code, reach
+ * the network (it listens, and calls other functions), load the QUIC binding
+ * (FFI), read its own environment; run a subprocess only for an upstream.
+ */
+function permissions(spec: FunctionSpec): string[] {
+  const reads = [PROJECT];
+  if (spec.module) reads.push(spec.module);
+  if (spec.upstream?.cwd) reads.push(spec.upstream.cwd);
+  return [
+    `--allow-read=${reads.join(",")}`,
+    "--allow-net",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys",
+    ...(spec.upstream ? ["--allow-run"] : []),
+  ];
+}
+
+/** Spawns a worker for `spec` and resolves once it reports ready. */
+export async function spawnWorker(
+  spec: FunctionSpec,
+  ca: CertificateAuthority,
+  store: ZeroRttStore,
+): Promise<WorkerProcess> {
+  const started = performance.now();
+  const transport = spec.transport ?? "h3";
+  const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const identity = await issueWorkerIdentity(ca, name);
+  if (transport === "h3") store.set(name, identity.session);
+  const inherited = Object.fromEntries(
+    // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
+    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"]
+      .flatMap((key) => {
+        const value = Deno.env.get(key);
+        return value === undefined ? [] : [[key, value]];
+      }),
+  );
+  const env: Record<string, string> = {
+    ...inherited,
+    ...spec.env,
+    QFAAS_WORKER: name,
+    QFAAS_TRANSPORT: transport,
+    QFAAS_TLS_CERT: identity.cert,
+    QFAAS_TLS_KEY: identity.key,
+    QFAAS_TICKET_KEY: base64(identity.ticketKey),
+    QFAAS_CA: ca.cert,
+    exec_timeout: `${spec.execTimeoutMs ?? 10_000}ms`,
+    ...(spec.maxInflight ? { max_inflight: String(spec.maxInflight) } : {}),
+    ...(spec.module ? { QFAAS_FUNCTION: spec.module } : {}),
+    ...(spec.upstream
+      ? { fprocess: spec.upstream.fprocess, upstream_url: spec.upstream.upstreamUrl }
+      : {}),
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      `--v8-flags=--max-old-space-size=${spec.memoryMiB ?? 128}`,
+      ...permissions(spec),
+      WATCHDOG,
+    ],
+    env,
+    clearEnv: true,
+    cwd: spec.upstream?.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const exited = child.status.then((s) => s.code);
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      store.delete(name);
+      throw new Error(
+        `Worker ${name} of function ${spec.name} exited before it was ready (code ${await exited})`,
+      );
+    }
+    text += value;
+  }
+  // Keep draining stdout so the worker never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch { /* the process ended */ }
+  })();
+  const { port } = JSON.parse(text.split("\n")[0]);
+  exited.then(() => store.delete(name));
+  return {
+    name,
+    transport,
+    port,
+    spawnMs: performance.now() - started,
+    exited,
+    async stop(graceMs = 2000) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    },
+  };
+}
