@@ -11,6 +11,12 @@ export {
   runQuicBench,
   type ServerMemory,
 } from "./quic_bench.ts";
+export {
+  formatInvokerBench,
+  type InvokerBenchOptions,
+  type InvokerBenchReport,
+  runInvokerBench,
+} from "./invoker_bench.ts";
 export { formatH3Bench, type H3BenchOptions, type H3BenchReport, runH3Bench } from "./h3_bench.ts";
 export { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 export { summarize, type Summary } from "./stats.ts";

@@ -4,7 +4,14 @@
  * @module
  */
 import { defineCommand } from "citty";
-import { formatH3Bench, formatQuicBench, runH3Bench, runQuicBench } from "../bench/mod.ts";
+import {
+  formatH3Bench,
+  formatInvokerBench,
+  formatQuicBench,
+  runH3Bench,
+  runInvokerBench,
+  runQuicBench,
+} from "../bench/mod.ts";
 
 /** Prints a report and writes it as JSON. */
 async function emit<T>(report: T, format: (report: T) => string, out: string): Promise<void> {
@@ -101,11 +108,41 @@ const h3 = defineCommand({
   },
 });
 
+const invoker = defineCommand({
+  meta: {
+    name: "invoker",
+    description:
+      "Invoker → worker: warm overhead, new connections (0-RTT vs TLS), cold starts, worker memory",
+  },
+  args: {
+    runs: { type: "string", default: "200", description: "measured rounds per scenario" },
+    "cold-runs": { type: "string", default: "20", description: "cold starts to measure" },
+    out: {
+      type: "string",
+      default: "docs/results/invoker-bench.json",
+      description: "where to write the JSON report",
+    },
+  },
+  async run({ args }) {
+    let options;
+    try {
+      options = {
+        runs: positiveInteger("runs", args.runs),
+        coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
+      };
+    } catch (error) {
+      console.error(`qfaas bench invoker: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    await emit(await runInvokerBench(options), formatInvokerBench, args.out);
+  },
+});
+
 /** `qfaas bench <suite>`. */
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
     description: "Measure QFaaS against TCP and TLS, side by side in one run",
   },
-  subCommands: { quic, h3 },
+  subCommands: { quic, h3, invoker },
 });

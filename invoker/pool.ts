@@ -62,6 +62,11 @@ export class FunctionPool {
     return this.#slots.length;
   }
 
+  /** The live workers' process ids. */
+  pids(): number[] {
+    return this.#slots.map((s) => s.worker.pid);
+  }
+
   /** The live workers' names. */
   get workers(): string[] {
     return this.#slots.map((s) => s.worker.name);

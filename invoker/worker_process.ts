@@ -37,6 +37,8 @@ export interface WorkerProcess {
   readonly transport: Transport;
   /** The port the watchdog listens on (loopback). */
   readonly port: number;
+  /** The process id (for metrics such as RSS). */
+  readonly pid: number;
   /** Milliseconds from spawn to ready. */
   readonly spawnMs: number;
   /** Resolves with the exit code when the process ends. */
@@ -149,6 +151,7 @@ export async function spawnWorker(
     name,
     transport,
     port,
+    pid: child.pid,
     spawnMs: performance.now() - started,
     exited,
     async stop(graceMs = 2000) {

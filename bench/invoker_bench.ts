@@ -1,0 +1,166 @@
+/**
+ * `deno task bench:invoker` — the invoker and its workers on loopback: a warm
+ * request through invoker → watchdog → function against calling the handler
+ * in-process; a new connection per request with pre-seeded 0-RTT against a
+ * new TLS 1.3 connection; cold starts (spawn included) and how many of them
+ * ran 0-RTT; and the memory of an idle worker.
+ *
+ * @module
+ */
+import { Invoker } from "../invoker/mod.ts";
+import { createCa, MemoryStore } from "../store/mod.ts";
+import { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+import { machineInfo } from "./machine.ts";
+import type { Summary } from "./stats.ts";
+
+/** Options of `runInvokerBench`. */
+export interface InvokerBenchOptions {
+  /** Measured interleaved rounds (after 30 warm-up rounds). */
+  runs: number;
+  /** Cold starts to measure. */
+  coldRuns: number;
+}
+
+/** What one run measured, as written to JSON. */
+export interface InvokerBenchReport {
+  /** The command that reproduces this run. */
+  command: string;
+  /** When it ran (ISO 8601). */
+  date: string;
+  /** The machine it ran on. */
+  machine: ReturnType<typeof machineInfo>;
+  /** Latency summaries in ms, per scenario. */
+  results: Record<string, Summary>;
+  /** Cold first requests that went out and were accepted in 0-RTT. */
+  coldZeroRtt: { accepted: number; runs: number };
+  /** Resident memory of an idle Deno-module worker, MiB. */
+  idleWorkerRssMiB: number;
+  /** Derived numbers named in the targets. */
+  derived: Record<string, number>;
+  /** Each target of the issue and whether this run met it. */
+  targets: Record<string, boolean>;
+}
+
+const MODULE = new URL("../invoker/testdata/function.ts", import.meta.url).pathname;
+
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** Runs the invoker benchmark with its own workers; stops them all. */
+export async function runInvokerBench(options: InvokerBenchOptions): Promise<InvokerBenchReport> {
+  const ca = await createCa("QFaaS bench CA");
+  const store = new MemoryStore();
+  const invoker = new Invoker({ ca, store });
+  invoker.register({ name: "warm", module: MODULE, max: 1 });
+  invoker.register({ name: "fresh-h3", module: MODULE, max: 1, connection: "new" });
+  invoker.register({
+    name: "fresh-tls",
+    module: MODULE,
+    max: 1,
+    transport: "tls",
+    connection: "new",
+  });
+  invoker.register({
+    name: "fresh-tcp",
+    module: MODULE,
+    max: 1,
+    transport: "tcp",
+    connection: "new",
+  });
+  const handler = (await import(MODULE)).default as (request: Request) => Promise<Response>;
+  const call = (name: string) => async () => {
+    const response = await invoker.invoke(name, new Request("http://bench/hello"));
+    if ((await response.text()) !== "GET /hello") throw new Error(`unexpected answer from ${name}`);
+  };
+  const scenarios: Record<string, Scenario> = {
+    handler_in_process: () =>
+      timed(async () => (await handler(new Request("http://bench/hello"))).text()),
+    invoker_warm_h3: () => timed(call("warm")),
+    invoker_new_connection_h3_0rtt: () => timed(call("fresh-h3")),
+    invoker_new_connection_tls: () => timed(call("fresh-tls")),
+    invoker_new_connection_tcp: () => timed(call("fresh-tcp")),
+  };
+  const recorder = new Recorder();
+  try {
+    await recorder.interleave(scenarios, 30, options.runs);
+    await recorder.backToBack("invoker_warm_h3", scenarios.invoker_warm_h3, 300, 10 * options.runs);
+    await recorder.backToBack(
+      "handler_in_process",
+      scenarios.handler_in_process,
+      300,
+      10 * options.runs,
+    );
+
+    let accepted = 0;
+    for (let i = 0; i < options.coldRuns; i++) {
+      const name = `cold-${i}`;
+      invoker.register({ name, module: MODULE, max: 1 });
+      let zeroRtt = "";
+      recorder.record(
+        "cold_start_first_request",
+        await timed(async () => {
+          const response = await invoker.invoke(name, new Request("http://bench/hello"));
+          zeroRtt = response.headers.get("x-qfaas-0rtt") ?? "";
+          await response.text();
+        }),
+      );
+      if (zeroRtt === "accepted") accepted++;
+      await invoker.pool(name).close();
+    }
+
+    await new Promise((r) => setTimeout(r, 500));
+    const idleWorkerRssMiB = rssMiB(workerPid(invoker, "warm"));
+
+    const results = recorder.results();
+    const median = (name: string) => results[name]?.median ?? NaN;
+    const derived = {
+      "warm overhead, ms (back to back)": median("invoker_warm_h3_back_to_back") -
+        median("handler_in_process_back_to_back"),
+      "warm overhead, ms (interleaved)": median("invoker_warm_h3") - median("handler_in_process"),
+      "new connection: 0-RTT / TLS": median("invoker_new_connection_h3_0rtt") /
+        median("invoker_new_connection_tls"),
+    };
+    return {
+      command: `deno task bench:invoker --runs ${options.runs} --cold-runs ${options.coldRuns}`,
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      results,
+      coldZeroRtt: { accepted, runs: options.coldRuns },
+      idleWorkerRssMiB,
+      derived,
+      targets: {
+        "warm overhead <= 0.35 ms (back to back)":
+          derived["warm overhead, ms (back to back)"] <= 0.35,
+        "new connection 0-RTT <= 0.8 x new TLS connection":
+          derived["new connection: 0-RTT / TLS"] <= 0.8,
+        "cold first requests in 0-RTT: 100%": accepted === options.coldRuns,
+        "idle worker RSS <= 60 MiB": idleWorkerRssMiB <= 60,
+      },
+    };
+  } finally {
+    await invoker.close();
+  }
+}
+
+function workerPid(invoker: Invoker, name: string): number {
+  return invoker.pool(name).pids()[0] ?? NaN;
+}
+
+/** Renders a report as the table `bench:invoker` prints. */
+export function formatInvokerBench(report: InvokerBenchReport): string {
+  const lines = [formatTable(report.results), ""];
+  for (const [name, value] of Object.entries(report.derived)) {
+    lines.push(`${name.padEnd(40)} ${value.toFixed(3)}`);
+  }
+  lines.push(
+    `cold first requests in 0-RTT: ${report.coldZeroRtt.accepted}/${report.coldZeroRtt.runs}`,
+  );
+  lines.push(`idle worker RSS: ${report.idleWorkerRssMiB.toFixed(1)} MiB`);
+  for (const [name, ok] of Object.entries(report.targets)) {
+    lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);
+  }
+  return lines.join("\n");
+}
