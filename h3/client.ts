@@ -43,6 +43,8 @@ export interface H3ClientOptions extends H3SessionOptions {
   maxBodySize?: number;
   /** QUIC limits for new connections. */
   limits?: QuicLimits;
+  /** Reuse connections per origin (default true); false opens one per request and closes it after. */
+  pool?: boolean;
 }
 
 /** A response and how its request travelled. */
@@ -235,6 +237,7 @@ export class H3Client {
 
   /** A pooled connection to `url`'s origin, opening one (with a stored session) if needed. */
   #connection(url: URL, mayBeEarly: boolean): Promise<Pooled> {
+    if (this.#options.pool === false) return this.#openOnce(url, mayBeEarly);
     const origin = url.origin;
     const existing = this.#pool.get(origin);
     if (existing) {
@@ -248,6 +251,13 @@ export class H3Client {
     this.#pool.set(origin, opening);
     opening.catch(() => this.#pool.get(origin) === opening && this.#pool.delete(origin));
     return opening;
+  }
+
+  /** A connection for one request: closed once its response is over (the paper's non-continuous pattern). */
+  async #openOnce(url: URL, mayBeEarly: boolean): Promise<Pooled> {
+    const pooled = await this.#open(url, mayBeEarly);
+    pooled.draining = true; // no second request; settle() closes it when the first is done
+    return pooled;
   }
 
   async #open(url: URL, mayBeEarly: boolean): Promise<Pooled> {

@@ -52,7 +52,7 @@ export class Invoker {
   #options: InvokerOptions;
   #functions = new Map<string, InvokerFunction>();
   #pools = new Map<string, FunctionPool>();
-  #h3 = new Map<EarlyDataPolicy, H3Client>();
+  #h3 = new Map<string, H3Client>();
   #ports = new Map<string, number>();
   #https: Deno.HttpClient;
   #http: Deno.HttpClient;
@@ -202,37 +202,27 @@ export class Invoker {
       }
     }
     const policy = fn.earlyData ?? "all";
-    const client = fn.connection === "new"
-      ? this.#client(policy, true)
-      : this.#client(policy, false);
+    const client = this.#client(policy, fn.connection === "new");
     const headers = new Headers(request.headers);
     // A single-use nonce lets the worker prove a 0-RTT request fresh (425 otherwise).
     if (policy !== "off") headers.set(NONCE_HEADER, crypto.randomUUID().replaceAll("-", ""));
-    try {
-      const result = await client.request(`https://${worker.name}:${worker.port}${path}`, {
-        method: request.method,
-        headers,
-        body: request.body,
-      });
-      const zeroRtt = !result.earlyData
-        ? "none"
-        : result.earlyDataAccepted
-        ? "accepted"
-        : "rejected";
-      if (fn.connection !== "new") return { response: result.response, zeroRtt };
-      return {
-        response: new Response(await result.response.arrayBuffer(), result.response),
-        zeroRtt,
-      };
-    } finally {
-      if (fn.connection === "new") await client.close();
-    }
+    const result = await client.request(`https://${worker.name}:${worker.port}${path}`, {
+      method: request.method,
+      headers,
+      body: request.body,
+    });
+    const zeroRtt = !result.earlyData ? "none" : result.earlyDataAccepted ? "accepted" : "rejected";
+    return { response: result.response, zeroRtt };
   }
 
-  /** An HTTP/3 client whose sessions are the 0-RTT store's, keyed by worker. */
-  #client(policy: EarlyDataPolicy, fresh: boolean): H3Client {
-    const existing = this.#h3.get(policy);
-    if (existing && !fresh) return existing;
+  /**
+   * An HTTP/3 client whose sessions are the 0-RTT store's, keyed by worker;
+   * `perRequest` ones open a connection per request (on one shared socket).
+   */
+  #client(policy: EarlyDataPolicy, perRequest: boolean): H3Client {
+    const key = `${policy}:${perRequest}`;
+    const existing = this.#h3.get(key);
+    if (existing) return existing;
     const store = this.#options.store;
     const sessions: SessionStore = {
       get: (origin) => store.get(new URL(origin).hostname),
@@ -246,13 +236,14 @@ export class Invoker {
       ca: this.#options.ca.cert,
       earlyData: policy,
       sessions,
+      pool: !perRequest,
       resolve: (url) => ({
         hostname: "127.0.0.1",
         port: Number(url.port),
         serverName: url.hostname,
       }),
     });
-    if (!fresh) this.#h3.set(policy, client);
+    this.#h3.set(key, client);
     return client;
   }
 }
