@@ -8,9 +8,8 @@
  */
 import { H3Client } from "../h3/mod.ts";
 import { spawnServer, trustDomain } from "../quic/testing.ts";
-import { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 import { machineInfo } from "./machine.ts";
-import type { Summary } from "./stats.ts";
 
 /** Options of `runH3Bench`. */
 export interface H3BenchOptions {
@@ -23,15 +22,7 @@ export interface H3BenchOptions {
 }
 
 /** What one run measured, as written to JSON. */
-export interface H3BenchReport {
-  /** The command that reproduces this run. */
-  command: string;
-  /** When it ran (ISO 8601). */
-  date: string;
-  /** The machine it ran on. */
-  machine: ReturnType<typeof machineInfo>;
-  /** Latency summaries in ms, per scenario. */
-  results: Record<string, Summary>;
+export interface H3BenchReport extends BenchReport {
   /** 100 concurrent requests on one connection: how many completed, and the wall time. */
   concurrent: { completed: number; ms: number };
   /** Requests per second on one HTTP/3 connection from this process. */

@@ -4,7 +4,20 @@
  *
  * @module
  */
+import type { MachineInfo } from "./machine.ts";
 import { summarize, type Summary } from "./stats.ts";
+
+/** What every benchmark report holds, beside its own findings. */
+export interface BenchReport {
+  /** The command that reproduces this run. */
+  command: string;
+  /** When it ran (ISO 8601). */
+  date: string;
+  /** The machine it ran on. */
+  machine: MachineInfo;
+  /** Latency summaries in ms, per scenario. */
+  results: Record<string, Summary>;
+}
 
 /** A scenario: runs once and returns its duration in milliseconds. */
 export type Scenario = () => Promise<number>;

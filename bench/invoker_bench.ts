@@ -9,9 +9,8 @@
  */
 import { Invoker } from "../invoker/mod.ts";
 import { createCa, MemoryStore } from "../store/mod.ts";
-import { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 import { machineInfo } from "./machine.ts";
-import type { Summary } from "./stats.ts";
 
 /** Options of `runInvokerBench`. */
 export interface InvokerBenchOptions {
@@ -22,15 +21,7 @@ export interface InvokerBenchOptions {
 }
 
 /** What one run measured, as written to JSON. */
-export interface InvokerBenchReport {
-  /** The command that reproduces this run. */
-  command: string;
-  /** When it ran (ISO 8601). */
-  date: string;
-  /** The machine it ran on. */
-  machine: ReturnType<typeof machineInfo>;
-  /** Latency summaries in ms, per scenario. */
-  results: Record<string, Summary>;
+export interface InvokerBenchReport extends BenchReport {
   /** Cold first requests that went out and were accepted in 0-RTT. */
   coldZeroRtt: { accepted: number; runs: number };
   /** Resident memory of an idle Deno-module worker, MiB. */

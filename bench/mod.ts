@@ -18,6 +18,6 @@ export {
   runInvokerBench,
 } from "./invoker_bench.ts";
 export { formatH3Bench, type H3BenchOptions, type H3BenchReport, runH3Bench } from "./h3_bench.ts";
-export { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+export { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 export { summarize, type Summary } from "./stats.ts";
 export { type MachineInfo, machineInfo } from "./machine.ts";

@@ -18,8 +18,7 @@ import { mintSession, quicheEngine } from "../quic/mod.ts";
 import type { QuicConn } from "../quic/mod.ts";
 import { readToEnd, spawnServer, trustDomain } from "../quic/testing.ts";
 import { machineInfo } from "./machine.ts";
-import { formatTable, Recorder, type Scenario, timed } from "./harness.ts";
-import type { Summary } from "./stats.ts";
+import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 
 /** Options of `runQuicBench`. */
 export interface QuicBenchOptions {
@@ -34,17 +33,9 @@ export interface QuicBenchOptions {
 }
 
 /** Everything one run measured, as written to JSON. */
-export interface QuicBenchReport {
-  /** The command that reproduces this run. */
-  command: string;
-  /** When it ran (ISO 8601). */
-  date: string;
-  /** The machine it ran on. */
-  machine: ReturnType<typeof machineInfo>;
+export interface QuicBenchReport extends BenchReport {
   /** Unit of every latency. */
   unit: "ms";
-  /** Per scenario: median, tail and spread. */
-  results: Record<string, Summary>;
   /** How many requests the server saw in 0-RTT, per scenario. */
   earlyData: Record<string, number>;
   /** Ratios of medians named in the targets. */

@@ -13,8 +13,25 @@ import {
   runQuicBench,
 } from "../bench/mod.ts";
 
-/** Prints a report and writes it as JSON. */
-async function emit<T>(report: T, format: (report: T) => string, out: string): Promise<void> {
+/**
+ * Runs one suite: parses its options (a mistake there is a usage error: one
+ * line, exit 2, no stack trace), runs it, prints its table and writes its JSON.
+ */
+async function runSuite<Options, Report>(
+  suite: string,
+  parse: () => Options,
+  run: (options: Options) => Promise<Report>,
+  format: (report: Report) => string,
+  out: string,
+): Promise<void> {
+  let options: Options;
+  try {
+    options = parse();
+  } catch (error) {
+    console.error(`qfaas bench ${suite}: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+  const report = await run(options);
   console.log(format(report));
   await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
   console.log(`\nwrote ${out}`);
@@ -55,22 +72,19 @@ const quic = defineCommand({
     },
     only: { type: "string", description: "regular expression: run only matching scenarios" },
   },
-  async run({ args }) {
-    let options;
-    try {
-      options = {
+  run: ({ args }) =>
+    runSuite(
+      "quic",
+      () => ({
         runs: positiveInteger("runs", args.runs),
         coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
         idleConnections: positiveInteger("idle-connections", args["idle-connections"]),
         only: args.only ? new RegExp(args.only) : undefined,
-      };
-    } catch (error) {
-      // A usage mistake: say what is wrong, without a stack trace.
-      console.error(`qfaas bench quic: ${(error as Error).message}`);
-      Deno.exit(2);
-    }
-    await emit(await runQuicBench(options), formatQuicBench, args.out);
-  },
+      }),
+      runQuicBench,
+      formatQuicBench,
+      args.out,
+    ),
 });
 
 const h3 = defineCommand({
@@ -92,20 +106,18 @@ const h3 = defineCommand({
       description: "where to write the JSON report",
     },
   },
-  async run({ args }) {
-    let options;
-    try {
-      options = {
+  run: ({ args }) =>
+    runSuite(
+      "h3",
+      () => ({
         runs: positiveInteger("runs", args.runs),
         requests: positiveInteger("requests", args.requests),
         concurrency: positiveInteger("concurrency", args.concurrency),
-      };
-    } catch (error) {
-      console.error(`qfaas bench h3: ${(error as Error).message}`);
-      Deno.exit(2);
-    }
-    await emit(await runH3Bench(options), formatH3Bench, args.out);
-  },
+      }),
+      runH3Bench,
+      formatH3Bench,
+      args.out,
+    ),
 });
 
 const invoker = defineCommand({
@@ -123,19 +135,17 @@ const invoker = defineCommand({
       description: "where to write the JSON report",
     },
   },
-  async run({ args }) {
-    let options;
-    try {
-      options = {
+  run: ({ args }) =>
+    runSuite(
+      "invoker",
+      () => ({
         runs: positiveInteger("runs", args.runs),
         coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
-      };
-    } catch (error) {
-      console.error(`qfaas bench invoker: ${(error as Error).message}`);
-      Deno.exit(2);
-    }
-    await emit(await runInvokerBench(options), formatInvokerBench, args.out);
-  },
+      }),
+      runInvokerBench,
+      formatInvokerBench,
+      args.out,
+    ),
 });
 
 /** `qfaas bench <suite>`. */
