@@ -69,6 +69,11 @@ export class Invoker {
     this.#functions.set(fn.name, fn);
   }
 
+  /** Starts the function's `min` workers now, so that its first requests are warm. */
+  warm(name: string): Promise<void> {
+    return this.pool(name).warm();
+  }
+
   /** The function's pool (made on first use). */
   pool(name: string): FunctionPool {
     let pool = this.#pools.get(name);

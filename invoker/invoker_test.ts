@@ -42,6 +42,24 @@ Deno.test("invoker: N concurrent requests scale the pool up to N workers, within
   assert.equal(bed.invoker.pool("echo").size, 3);
 });
 
+Deno.test("invoker: warm() starts min workers ahead of the first request", async () => {
+  await using bed = invokerWith({ min: 2, max: 3 });
+  await bed.invoker.warm("echo");
+  assert.equal(bed.invoker.pool("echo").size, 2);
+  const first = await bed.call("/first");
+  assert.equal(
+    first.headers.get("x-qfaas-cold-start"),
+    null,
+    "no cold start: a warm worker took it",
+  );
+  assert.equal(
+    first.headers.get("x-qfaas-0rtt"),
+    "accepted",
+    "its first connection still rode 0-RTT",
+  );
+  await first.text();
+});
+
 Deno.test("invoker: idle workers are reaped", async () => {
   await using bed = invokerWith({ idleMs: 200 });
   await (await bed.call("/x")).text();
@@ -99,5 +117,48 @@ Deno.test("invoker: tls and tcp workers, and a new connection per request", asyn
       "accepted",
       "each new connection rides 0-RTT",
     );
+  }
+});
+
+Deno.test("invoker: killing a worker also ends its upstream process (own process group)", async () => {
+  const { spawnWorker } = await import("./worker_process.ts");
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const store = new MemoryStore();
+  const worker = await spawnWorker(
+    {
+      name: "py",
+      upstream: {
+        fprocess: `python3 ${
+          new URL("../watchdog/testdata/python/server.py", import.meta.url).pathname
+        }`,
+        upstreamUrl: `http://127.0.0.1:${port}`,
+      },
+      env: { PORT: String(port) },
+    },
+    ca,
+    store,
+  );
+  const http = Deno.createHttpClient({});
+  try {
+    assert.equal(
+      await (await fetch(`http://127.0.0.1:${port}/up`, { client: http })).text(),
+      "python: GET /up",
+    );
+    worker.kill();
+    await worker.exited;
+    let refused = false;
+    for (let i = 0; i < 50 && !refused; i++) {
+      try {
+        await (await fetch(`http://127.0.0.1:${port}/still`, { client: http })).text();
+        await new Promise((r) => setTimeout(r, 20));
+      } catch {
+        refused = true;
+      }
+    }
+    assert.ok(refused, "the upstream is gone with its worker");
+  } finally {
+    http.close();
   }
 });

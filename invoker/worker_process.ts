@@ -53,6 +53,23 @@ const WATCHDOG = new URL("../watchdog/main.ts", import.meta.url).pathname;
 const PROJECT = new URL("..", import.meta.url).pathname;
 let counter = 0;
 
+/** util-linux setsid, when present: it gives each worker its own process group. */
+const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+});
+
+/** SIGKILL to the worker's whole process group (its upstream included), else to the worker. */
+function killGroup(child: Deno.ChildProcess): void {
+  try {
+    if (SETSID) Deno.kill(-child.pid, "SIGKILL");
+    else child.kill("SIGKILL");
+  } catch { /* already gone */ }
+}
+
 function base64(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes));
 }
@@ -111,14 +128,19 @@ export async function spawnWorker(
       ? { fprocess: spec.upstream.fprocess, upstream_url: spec.upstream.upstreamUrl }
       : {}),
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--unstable-net",
-      `--v8-flags=--max-old-space-size=${spec.memoryMiB ?? 128}`,
-      ...permissions(spec),
-      WATCHDOG,
-    ],
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "--unstable-net",
+    `--v8-flags=--max-old-space-size=${spec.memoryMiB ?? 128}`,
+    ...permissions(spec),
+    WATCHDOG,
+  ];
+  // Its own session and process group (setsid execs in place, so the pid is
+  // the group id): killing the worker then takes its upstream process along.
+  const [command, ...args] = SETSID ? [SETSID, ...deno] : deno;
+  const child = new Deno.Command(command, {
+    args,
     env,
     clearEnv: true,
     cwd: spec.upstream?.cwd,
@@ -156,20 +178,14 @@ export async function spawnWorker(
     exited,
     async stop(graceMs = 2000) {
       try {
-        child.kill("SIGTERM");
+        child.kill("SIGTERM"); // the watchdog drains, then stops its upstream
       } catch { /* already gone */ }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, graceMs);
+      const timer = setTimeout(() => killGroup(child), graceMs);
       await exited;
       clearTimeout(timer);
     },
     kill() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
+      killGroup(child);
     },
   };
 }
