@@ -57,6 +57,8 @@ export interface H3Result {
   earlyDataAccepted: boolean | null;
   /** The request was sent a second time (after 425 or GOAWAY). */
   retried: boolean;
+  /** Resolves once the response is over: its body read to the end, failed or cancelled. */
+  done: Promise<void>;
 }
 
 /** Idempotent methods (RFC 9110 §9.2.2): safe to send in 0-RTT under "idempotent". */
@@ -138,14 +140,16 @@ export class H3Client {
     const pooled = await this.#connection(url, mayBeEarly);
     pooled.active++;
     let finished = false;
+    const done = Promise.withResolvers<void>();
     const finish = () => {
       if (finished) return;
       finished = true;
       pooled.active--;
       settle(pooled);
+      done.resolve();
     };
     try {
-      return await this.#exchange(pooled, request, url, body, mayBeEarly, finish);
+      return await this.#exchange(pooled, request, url, body, mayBeEarly, finish, done.promise);
     } catch (error) {
       finish();
       throw error;
@@ -159,6 +163,7 @@ export class H3Client {
     body: Uint8Array | null,
     mayBeEarly: boolean,
     finish: () => void,
+    done: Promise<void>,
   ): Promise<{ retry: boolean; result: H3Result }> {
     if (!mayBeEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
     const stream = await pooled.conn.createBidirectionalStream();
@@ -231,7 +236,7 @@ export class H3Client {
     );
     return {
       retry: false,
-      result: { response, earlyData: early, earlyDataAccepted: accepted, retried: false },
+      result: { response, earlyData: early, earlyDataAccepted: accepted, retried: false, done },
     };
   }
 

@@ -126,8 +126,20 @@ export class Invoker {
             },
           );
       }
-      const { response, zeroRtt } = outcome;
-      const headers = new Headers(response.headers);
+      const { zeroRtt, done } = outcome;
+      let response = outcome.response;
+      if (done) {
+        // Our HTTP/3 client's responses have mutable headers and say when they are over.
+        done.then(() => lease.release());
+      } else {
+        // fetch() responses: immutable headers, and the end of the body must be watched.
+        const body = response.body?.pipeThrough(
+          new TransformStream({ flush: () => lease.release() }),
+        ) ?? null;
+        if (!body) lease.release();
+        response = new Response(body, response);
+      }
+      const headers = response.headers;
       headers.set("x-qfaas-worker", worker.name);
       headers.set("x-qfaas-transport", worker.transport);
       headers.set("x-qfaas-0rtt", zeroRtt);
@@ -136,15 +148,7 @@ export class Invoker {
         headers.append("server-timing", timing("spawn", spawned - started));
       }
       headers.append("server-timing", timing("total", performance.now() - started));
-      const body = response.body?.pipeThrough(
-        new TransformStream({ flush: () => lease.release() }),
-      ) ?? null;
-      if (!body) lease.release();
-      return new Response(body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers,
-      });
+      return response;
     } catch (error) {
       lease.release();
       return problem(
@@ -172,7 +176,9 @@ export class Invoker {
     fn: InvokerFunction,
     lease: Lease,
     request: Request,
-  ): Promise<{ response: Response; zeroRtt: "accepted" | "rejected" | "none" }> {
+  ): Promise<
+    { response: Response; zeroRtt: "accepted" | "rejected" | "none"; done?: Promise<void> }
+  > {
     const worker = lease.slot.worker;
     const url = new URL(request.url);
     const path = `${url.pathname}${url.search}`;
@@ -217,7 +223,7 @@ export class Invoker {
       body: request.body,
     });
     const zeroRtt = !result.earlyData ? "none" : result.earlyDataAccepted ? "accepted" : "rejected";
-    return { response: result.response, zeroRtt };
+    return { response: result.response, zeroRtt, done: result.done };
   }
 
   /**

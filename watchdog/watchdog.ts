@@ -29,16 +29,19 @@ function annotate(
   timing: string,
   requestId?: string,
 ): Response {
-  const headers = new Headers(response.headers);
-  headers.set("x-qfaas-worker", config.name);
-  headers.set("x-qfaas-transport", config.transport);
-  headers.append("server-timing", timing);
-  if (requestId) headers.set("x-qfaas-request-id", requestId);
-  return new Response(response.body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers,
-  });
+  // Most responses a function builds have mutable headers: add to them in
+  // place. A fetched one (an upstream's) is immutable: copy it then.
+  let target = response;
+  try {
+    target.headers.set("x-qfaas-worker", config.name);
+  } catch {
+    target = new Response(response.body, response);
+    target.headers.set("x-qfaas-worker", config.name);
+  }
+  target.headers.set("x-qfaas-transport", config.transport);
+  target.headers.append("server-timing", timing);
+  if (requestId) target.headers.set("x-qfaas-request-id", requestId);
+  return target;
 }
 
 /** Wraps `handler` with the watchdog's limits and headers. */
