@@ -59,6 +59,8 @@ export interface H3Result {
   retried: boolean;
   /** Resolves once the response is over: its body read to the end, failed or cancelled. */
   done: Promise<void>;
+  /** Milliseconds spent getting a stream to send on: pool lookup or new connection, and any handshake wait. */
+  connectMs: number;
 }
 
 /** Idempotent methods (RFC 9110 §9.2.2): safe to send in 0-RTT under "idempotent". */
@@ -137,6 +139,7 @@ export class H3Client {
     body: Uint8Array | null,
     mayBeEarly: boolean,
   ): Promise<{ retry: boolean; result: H3Result }> {
+    const started = performance.now();
     const pooled = await this.#connection(url, mayBeEarly);
     pooled.active++;
     let finished = false;
@@ -149,7 +152,16 @@ export class H3Client {
       done.resolve();
     };
     try {
-      return await this.#exchange(pooled, request, url, body, mayBeEarly, finish, done.promise);
+      return await this.#exchange(
+        pooled,
+        request,
+        url,
+        body,
+        mayBeEarly,
+        finish,
+        done.promise,
+        started,
+      );
     } catch (error) {
       finish();
       throw error;
@@ -164,9 +176,11 @@ export class H3Client {
     mayBeEarly: boolean,
     finish: () => void,
     done: Promise<void>,
+    started: number,
   ): Promise<{ retry: boolean; result: H3Result }> {
     if (!mayBeEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
     const stream = await pooled.conn.createBidirectionalStream();
+    const connectMs = performance.now() - started;
     const early = stream.earlyData;
     const reset = streamReset(stream);
     const sending = (async () => {
@@ -236,7 +250,14 @@ export class H3Client {
     );
     return {
       retry: false,
-      result: { response, earlyData: early, earlyDataAccepted: accepted, retried: false, done },
+      result: {
+        response,
+        earlyData: early,
+        earlyDataAccepted: accepted,
+        retried: false,
+        done,
+        connectMs,
+      },
     };
   }
 

@@ -2,7 +2,7 @@
  * The invoker: routes a request for a function to a warm (or newly spawned)
  * worker over the function's transport — HTTP/3 with pre-seeded 0-RTT by
  * default — and reports how it went in response headers: `server-timing`
- * (spawn, connect+function as `invoke`, total), `x-qfaas-worker`,
+ * (spawn, connect, and the worker's function, total), `x-qfaas-worker`,
  * `x-qfaas-transport`, `x-qfaas-0rtt` and `x-qfaas-cold-start`.
  *
  * @module
@@ -39,6 +39,16 @@ export class FunctionNotFound extends Error {
 }
 
 const timing = (name: string, ms: number) => `${name};dur=${ms.toFixed(2)}`;
+
+/** A worker's answer and how it travelled. */
+interface Forwarded {
+  response: Response;
+  zeroRtt: "accepted" | "rejected" | "none";
+  /** Resolves when the response is over (HTTP/3 only; fetch responses are watched instead). */
+  done?: Promise<void>;
+  /** Time to get a stream to the worker (HTTP/3 only). */
+  connectMs?: number;
+}
 
 function problem(status: number, error: string, context: Record<string, string>): Response {
   return new Response(JSON.stringify({ error, ...context }) + "\n", {
@@ -126,7 +136,7 @@ export class Invoker {
             },
           );
       }
-      const { zeroRtt, done } = outcome;
+      const { zeroRtt, done, connectMs } = outcome;
       let response = outcome.response;
       if (done) {
         // Our HTTP/3 client's responses have mutable headers and say when they are over.
@@ -147,6 +157,7 @@ export class Invoker {
         headers.set("x-qfaas-cold-start", "1");
         headers.append("server-timing", timing("spawn", spawned - started));
       }
+      if (connectMs !== undefined) headers.append("server-timing", timing("connect", connectMs));
       headers.append("server-timing", timing("total", performance.now() - started));
       return response;
     } catch (error) {
@@ -176,9 +187,7 @@ export class Invoker {
     fn: InvokerFunction,
     lease: Lease,
     request: Request,
-  ): Promise<
-    { response: Response; zeroRtt: "accepted" | "rejected" | "none"; done?: Promise<void> }
-  > {
+  ): Promise<Forwarded> {
     const worker = lease.slot.worker;
     const url = new URL(request.url);
     const path = `${url.pathname}${url.search}`;
@@ -223,7 +232,7 @@ export class Invoker {
       body: request.body,
     });
     const zeroRtt = !result.earlyData ? "none" : result.earlyDataAccepted ? "accepted" : "rejected";
-    return { response: result.response, zeroRtt, done: result.done };
+    return { response: result.response, zeroRtt, done: result.done, connectMs: result.connectMs };
   }
 
   /**

@@ -26,7 +26,10 @@ Deno.test("invoker: the first request to a never-started worker is a cold start,
   assert.equal(first.headers.get("x-qfaas-cold-start"), "1");
   assert.equal(first.headers.get("x-qfaas-0rtt"), "accepted");
   assert.equal(first.headers.get("x-qfaas-transport"), "h3");
-  assert.match(first.headers.get("server-timing") ?? "", /spawn;dur=.*total;dur=/);
+  assert.match(
+    first.headers.get("server-timing") ?? "",
+    /function;dur=.*spawn;dur=.*connect;dur=.*total;dur=/,
+  );
   const second = await bed.call("/again");
   assert.equal(await second.text(), "GET /again");
   assert.equal(second.headers.get("x-qfaas-cold-start"), null, "warm");
