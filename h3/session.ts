@@ -45,7 +45,6 @@ export function streamReset(stream: QuicStreamLike): StreamReset {
 export type ErrorCounters = Map<number, number>;
 
 const DEFAULT_MAX_FIELD_SECTION = 16 * 1024;
-const encoder = new TextEncoder();
 
 /** The HTTP/3 layer of one QUIC connection. */
 export class H3Session {
@@ -247,9 +246,4 @@ export class H3Session {
       }
     }
   }
-}
-
-/** Encodes text for a connection-close reason. */
-export function reasonBytes(text: string): Uint8Array {
-  return encoder.encode(text);
 }

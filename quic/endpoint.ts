@@ -35,9 +35,6 @@ const MAX_POOLED_BUFFERS = 64;
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
-/** Counters an endpoint keeps; all only ever grow. */
-export type EndpointCounters = ListenerCounters;
-
 /** How a listener on this endpoint accepts connections. */
 export interface ListenOptions {
   tls: QuicServerTls;
@@ -90,7 +87,7 @@ export class QuicEndpoint implements ConnectionDriver {
   /** The bound address (with the real port when 0 was asked for). */
   readonly local: HostPort;
   /** Counters for monitoring and tests. */
-  readonly counters: EndpointCounters = {
+  readonly counters: ListenerCounters = {
     datagramsIn: 0,
     datagramsOut: 0,
     datagramsDropped: 0,
