@@ -7,7 +7,7 @@
  * @module
  */
 import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
-import type { Transport } from "../watchdog/mod.ts";
+import { readReady, type Transport } from "../watchdog/mod.ts";
 
 /** What a function is and how its workers run. */
 export interface FunctionSpec {
@@ -149,25 +149,14 @@ export async function spawnWorker(
     stderr: "inherit",
   }).spawn();
   const exited = child.status.then((s) => s.code);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) {
-      store.delete(name);
-      throw new Error(
-        `Worker ${name} of function ${spec.name} exited before it was ready (code ${await exited})`,
-      );
-    }
-    text += value;
+  const ready = await readReady(child.stdout);
+  if (!ready) {
+    store.delete(name);
+    throw new Error(
+      `Worker ${name} of function ${spec.name} exited before it was ready (code ${await exited})`,
+    );
   }
-  // Keep draining stdout so the worker never blocks on a full pipe.
-  (async () => {
-    try {
-      while (!(await reader.read()).done);
-    } catch { /* the process ended */ }
-  })();
-  const { port } = JSON.parse(text.split("\n")[0]);
+  const { port } = ready;
   exited.then(() => store.delete(name));
   return {
     name,

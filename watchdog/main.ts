@@ -1,12 +1,13 @@
 /**
  * The worker process: `deno run … watchdog/main.ts`, configured by its
- * environment (see config.ts). It prints one JSON line once ready —
- * `{"ready":true,"port":N}` — and drains in-flight requests on SIGTERM.
+ * environment (see config.ts). It prints the ready line (ready.ts) once it
+ * serves, and drains in-flight requests on SIGTERM.
  *
  * @module
  */
 import { watchdogConfig } from "./config.ts";
 import { loadFunction } from "./function_loader.ts";
+import { formatReady } from "./ready.ts";
 import { startUpstream } from "./upstream.ts";
 import { startWatchdog } from "./watchdog.ts";
 
@@ -29,7 +30,7 @@ const watchdog = await startWatchdog(handler, config, (error, requestId) => {
     JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
   );
 });
-console.log(JSON.stringify({ ready: true, port: watchdog.port, worker: config.name }));
+console.log(formatReady(watchdog.port, config.name));
 
 const stop = async () => {
   Deno.removeSignalListener("SIGTERM", stop);

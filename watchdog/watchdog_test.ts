@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { H3Client } from "../h3/mod.ts";
 import { createCa, issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
 import { NONCE_HEADER } from "./replay_guard.ts";
+import { readReady } from "./ready.ts";
 
 const ca = await createCa("QFaaS test CA");
 const functionPath = new URL("./testdata/function.ts", import.meta.url).pathname;
@@ -31,15 +32,11 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the watchdog exited before it was ready: ${text}`);
-    text += value;
+  const ready = await readReady(child.stdout);
+  if (!ready) {
+    throw new Error(`the watchdog exited before it was ready (code ${(await child.status).code})`);
   }
-  reader.releaseLock();
-  const { port } = JSON.parse(text.split("\n")[0]);
+  const { port } = ready;
   return {
     port,
     identity,
@@ -49,7 +46,6 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
         child.kill("SIGTERM");
       } catch { /* it has exited already */ }
       await child.status;
-      await child.stdout.cancel().catch(() => {});
       await child.stderr.cancel().catch(() => {});
     },
   };
