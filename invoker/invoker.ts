@@ -111,13 +111,14 @@ export class Invoker {
     const spawned = performance.now();
     const timeoutMs = (fn.execTimeoutMs ?? 10_000) + 2000;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let unwatch = () => {};
     try {
-      const timeout = new Promise<"timeout">((
-        resolve,
-      ) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
-      // A worker that dies mid-request sends no CONNECTION_CLOSE: watch the process instead.
-      const died = worker.exited.then((code) => ({ died: code }));
-      const outcome = await Promise.race([this.#forward(fn, lease, request), timeout, died]);
+      // Stuck, or dead: a worker that dies mid-request sends no CONNECTION_CLOSE.
+      const stopped = new Promise<"timeout" | { died: number }>((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+        unwatch = worker.onExit((code) => resolve({ died: code }));
+      });
+      const outcome = await Promise.race([this.#forward(fn, lease, request), stopped]);
       if (outcome === "timeout" || "died" in outcome) {
         // Stuck (it did not even answer 504 itself) or gone: take it out of the pool for good.
         lease.release();
@@ -172,6 +173,7 @@ export class Invoker {
       );
     } finally {
       clearTimeout(timer);
+      unwatch();
     }
   }
 

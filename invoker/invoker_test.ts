@@ -103,6 +103,22 @@ Deno.test("invoker: a worker stuck in a loop gets 504 and is replaced", async ()
   assert.notEqual(next.headers.get("x-qfaas-worker"), worker);
 });
 
+Deno.test("invoker: max_inflight reached on the only worker gives the caller 429; the worker carries on", async () => {
+  await using bed = invokerWith({ max: 1, maxInflight: 1 });
+  await (await bed.call("/warm")).text();
+  const [slow, refused] = await Promise.all([
+    bed.call("/slow"),
+    new Promise((r) => setTimeout(r, 100)).then(() => bed.call("/second")),
+  ]);
+  assert.equal(refused.status, 429);
+  assert.match(await refused.text(), /max_inflight/);
+  assert.equal(refused.headers.get("x-qfaas-worker"), slow.headers.get("x-qfaas-worker"));
+  assert.equal(await slow.text(), "GET /slow");
+  const after = await bed.call("/after");
+  assert.equal(await after.text(), "GET /after", "the same worker serves once a slot is free");
+  assert.equal(after.headers.get("x-qfaas-worker"), slow.headers.get("x-qfaas-worker"));
+});
+
 Deno.test("invoker: tls and tcp workers, and a new connection per request", async () => {
   for (const transport of ["tls", "tcp"] as const) {
     await using bed = invokerWith({ transport, connection: "new" });
