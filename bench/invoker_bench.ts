@@ -26,6 +26,8 @@ export interface InvokerBenchReport extends BenchReport {
   coldZeroRtt: { accepted: number; runs: number };
   /** Resident memory of an idle Deno-module worker, MiB. */
   idleWorkerRssMiB: number;
+  /** The same worker's memory split: private (anonymous), file-backed, and proportional (PSS), MiB. */
+  idleWorkerMemoryMiB: { anon: number; file: number; pss: number };
   /** Derived numbers named in the targets. */
   derived: Record<string, number>;
   /** Each target of the issue and whether this run met it. */
@@ -34,10 +36,24 @@ export interface InvokerBenchReport extends BenchReport {
 
 const MODULE = new URL("../invoker/testdata/function.ts", import.meta.url).pathname;
 
-function rssMiB(pid: number): number {
+/** A `kB` field of a /proc file, in MiB. */
+function field(text: string, name: string): number {
+  return Number(new RegExp(`${name}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024;
+}
+
+/**
+ * A process's memory: RSS, and its parts. File-backed pages (the Deno binary,
+ * the QUIC library) are shared by every worker; PSS charges each its share.
+ */
+function memoryMiB(pid: number): { rss: number; anon: number; file: number; pss: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  return {
+    rss: field(status, "VmRSS"),
+    anon: field(status, "RssAnon"),
+    file: field(status, "RssFile"),
+    pss: field(rollup, "Pss"),
+  };
 }
 
 /** Runs the invoker benchmark with its own workers; stops them all. */
@@ -103,7 +119,9 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
     }
 
     await new Promise((r) => setTimeout(r, 500));
-    const idleWorkerRssMiB = rssMiB(workerPid(invoker, "warm"));
+    const { rss: idleWorkerRssMiB, ...idleWorkerMemoryMiB } = memoryMiB(
+      workerPid(invoker, "warm"),
+    );
 
     const results = recorder.results();
     const median = (name: string) => results[name]?.median ?? NaN;
@@ -121,6 +139,7 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
       results,
       coldZeroRtt: { accepted, runs: options.coldRuns },
       idleWorkerRssMiB,
+      idleWorkerMemoryMiB,
       derived,
       targets: {
         "warm overhead <= 0.35 ms (back to back)":
@@ -149,7 +168,11 @@ export function formatInvokerBench(report: InvokerBenchReport): string {
   lines.push(
     `cold first requests in 0-RTT: ${report.coldZeroRtt.accepted}/${report.coldZeroRtt.runs}`,
   );
-  lines.push(`idle worker RSS: ${report.idleWorkerRssMiB.toFixed(1)} MiB`);
+  const { anon, file, pss } = report.idleWorkerMemoryMiB;
+  lines.push(
+    `idle worker RSS: ${report.idleWorkerRssMiB.toFixed(1)} MiB ` +
+      `(anonymous ${anon.toFixed(1)}, file-backed ${file.toFixed(1)}, PSS ${pss.toFixed(1)})`,
+  );
   for (const [name, ok] of Object.entries(report.targets)) {
     lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);
   }
