@@ -27,6 +27,8 @@ export interface InvokerOptions {
   ca: CertificateAuthority;
   /** The 0-RTT store: minted sessions, then the newest ticket per worker. */
   store: ZeroRttStore;
+  /** Extra environment for each new worker (e.g. how to reach the gateway), made per spawn. */
+  workerEnv?: () => Record<string, string>;
 }
 
 /** A function that does not exist. */
@@ -74,9 +76,39 @@ export class Invoker {
     this.#http = Deno.createHttpClient({});
   }
 
-  /** Adds (or replaces) a function. */
+  /** Adds a function, or replaces it: see `replace` for a running one. */
   register(fn: InvokerFunction): void {
     this.#functions.set(fn.name, fn);
+  }
+
+  /**
+   * Replaces a function (hot reload): new requests go to workers of the new
+   * definition at once, while the old workers drain their in-flight requests
+   * and stop. Resolves when the old workers have stopped.
+   */
+  async replace(fn: InvokerFunction): Promise<void> {
+    const old = this.#pools.get(fn.name);
+    this.#pools.delete(fn.name);
+    this.#functions.set(fn.name, fn);
+    await old?.close();
+  }
+
+  /** Removes a function; its workers drain and stop. */
+  async unregister(name: string): Promise<void> {
+    const old = this.#pools.get(name);
+    this.#pools.delete(name);
+    this.#functions.delete(name);
+    await old?.close();
+  }
+
+  /** The registered functions, by name. */
+  functions(): InvokerFunction[] {
+    return [...this.#functions.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Live workers per function. */
+  *workerCounts(): Iterable<[name: string, count: number]> {
+    for (const name of this.#functions.keys()) yield [name, this.#pools.get(name)?.size ?? 0];
   }
 
   /** Starts the function's `min` workers now, so that its first requests are warm. */
@@ -91,7 +123,12 @@ export class Invoker {
       const fn = this.#functions.get(name);
       if (!fn) throw new FunctionNotFound(name);
       pool = new FunctionPool(async () => {
-        const worker = await spawnWorker(fn, this.#options.ca, this.#options.store);
+        const worker = await spawnWorker(
+          fn,
+          this.#options.ca,
+          this.#options.store,
+          this.#options.workerEnv?.(),
+        );
         this.#ports.set(worker.name, worker.port);
         worker.exited.then(() => this.#ports.delete(worker.name));
         return worker;

@@ -104,6 +104,7 @@ export async function spawnWorker(
   spec: FunctionSpec,
   ca: CertificateAuthority,
   store: ZeroRttStore,
+  platformEnv: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const started = performance.now();
   const transport = spec.transport ?? "h3";
@@ -120,6 +121,7 @@ export async function spawnWorker(
   );
   const env: Record<string, string> = {
     ...inherited,
+    ...platformEnv,
     ...spec.env,
     QFAAS_WORKER: name,
     QFAAS_TRANSPORT: transport,
@@ -137,6 +139,8 @@ export async function spawnWorker(
   const deno = [
     Deno.execPath(),
     "run",
+    // The project's import map (npm packages, qfaas/chain), wherever the worker's cwd is.
+    `--config=${PROJECT}deno.json`,
     "--unstable-net",
     // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
     // after traffic (measured), and requests got no slower.

@@ -1,0 +1,210 @@
+// The gateway end to end: real listeners, real worker processes, real clients.
+import assert from "node:assert/strict";
+import { H3Client } from "../h3/mod.ts";
+import type { InvokerFunction } from "../invoker/mod.ts";
+import { createCa, MemoryStore } from "../store/mod.ts";
+import { type Gateway, startGateway } from "./mod.ts";
+
+const ca = await createCa("QFaaS gateway test CA");
+const examples = new URL("../examples/functions/", import.meta.url).pathname;
+const testFunction = new URL("../invoker/testdata/function.ts", import.meta.url).pathname;
+
+const FUNCTIONS: InvokerFunction[] = [
+  { name: "echo", module: `${examples}echo/main.ts` },
+  { name: "megabyte", module: `${examples}megabyte/main.ts` },
+  { name: "chain", module: `${examples}chain/main.ts`, max: 8 },
+  {
+    name: "hello-python",
+    upstream: {
+      fprocess: "python3 index.py",
+      upstreamUrl: "http://127.0.0.1:0",
+      cwd: `${examples}hello-python`,
+    },
+  },
+  { name: "limits", module: testFunction, max: 1, maxInflight: 1, execTimeoutMs: 600 },
+];
+
+async function gateway(limits = {}): Promise<Gateway & AsyncDisposable> {
+  const started = await startGateway({
+    functions: FUNCTIONS,
+    ca,
+    store: new MemoryStore(),
+    listen: { httpPort: 0, httpsPort: 0 },
+    limits,
+  });
+  return Object.assign(started, { [Symbol.asyncDispose]: () => started.shutdown() });
+}
+
+Deno.test("gateway: HTTP/1.1 invokes with sub-path and query, advertises h3, lists and counts", async () => {
+  await using gw = await gateway();
+  const response = await fetch(`${gw.http}/function/echo/a/b?x=1`, {
+    method: "POST",
+    body: "hi",
+  });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), "POST /a/b?x=1 hi\n");
+  assert.equal(response.headers.get("alt-svc"), `h3=":${gw.h3Port}"; ma=86400`);
+  assert.equal(response.headers.get("x-qfaas-0rtt"), "accepted", "a cold worker's first hop");
+  assert.equal(response.headers.get("x-qfaas-cold-start"), "1");
+
+  const health = await fetch(`${gw.http}/healthz`);
+  assert.deepEqual(await health.json(), { status: "ok" });
+  const list = await (await fetch(`${gw.http}/system/functions`)).json();
+  assert.deepEqual(list.map((f: { name: string }) => f.name), [
+    "chain",
+    "echo",
+    "hello-python",
+    "limits",
+    "megabyte",
+  ]);
+  const echo = await (await fetch(`${gw.http}/system/function/echo`)).json();
+  assert.equal(echo.invocationCount, 1);
+  assert.equal(echo.replicas, 1);
+
+  const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+  assert.match(metrics, /^qfaas_invocations_total\{function="echo",code="200"\} 1$/m);
+  assert.match(metrics, /^qfaas_cold_starts_total\{function="echo"\} 1$/m);
+  assert.match(metrics, /^qfaas_zero_rtt_total\{function="echo",outcome="accepted"\} 1$/m);
+  assert.match(metrics, /^qfaas_workers\{function="echo"\} 1$/m);
+  assert.match(metrics, /^qfaas_invocation_duration_seconds_count\{function="echo"\} 1$/m);
+});
+
+Deno.test("gateway: HTTPS with the dev CA, and HTTP/3 resuming in 0-RTT through Retry", async () => {
+  await using gw = await gateway();
+  const client = Deno.createHttpClient({ caCerts: [ca.cert] });
+  try {
+    const response = await fetch(`${gw.https}/function/echo/tls`, { client });
+    assert.equal(await response.text(), "GET /tls\n");
+    assert.match(response.headers.get("alt-svc") ?? "", /^h3=":\d+"/);
+  } finally {
+    client.close();
+  }
+  const sessions = new Map<string, Uint8Array>();
+  const first = new H3Client({ ca: ca.cert, sessions });
+  const url = `https://localhost:${gw.h3Port}/function/echo/h3`;
+  try {
+    const one = await first.request(url, { method: "POST", body: "one" });
+    assert.equal(await one.response.text(), "POST /h3 one\n");
+    assert.equal(one.earlyData, false, "no session yet");
+  } finally {
+    await first.close();
+  }
+  assert.equal(sessions.size, 1, "the gateway issued a ticket");
+  const second = new H3Client({ ca: ca.cert, sessions });
+  try {
+    const two = await second.request(url);
+    assert.equal(await two.response.text(), "GET /h3\n");
+    assert.equal(two.earlyData, true, "resumed with the gateway's ticket");
+    assert.equal(two.earlyDataAccepted, true);
+  } finally {
+    await second.close();
+  }
+});
+
+Deno.test("gateway: 400, 404, 413 and 431 answer JSON and never reach a worker", async () => {
+  await using gw = await gateway({ maxBodyBytes: 1024, maxHeaderBytes: 2048 });
+  const unknown = await fetch(`${gw.http}/function/nope`);
+  assert.equal(unknown.status, 404);
+  assert.deepEqual(await unknown.json(), { error: "function not found", function: "nope" });
+  const bad = await fetch(`${gw.http}/function/Bad_Name`);
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error, /malformed function name/);
+  const empty = await fetch(`${gw.http}/function/`);
+  assert.equal(empty.status, 400);
+  await empty.body?.cancel();
+  const elsewhere = await fetch(`${gw.http}/nothing-here`);
+  assert.equal(elsewhere.status, 404);
+  await elsewhere.body?.cancel();
+  const big = await fetch(`${gw.http}/function/echo`, { method: "POST", body: "x".repeat(2000) });
+  assert.equal(big.status, 413);
+  assert.match((await big.json()).error, /exceeds 1024 bytes/);
+  const streamed = await fetch(`${gw.http}/function/echo`, {
+    method: "POST",
+    body: ReadableStream.from([new Uint8Array(800), new Uint8Array(800)]),
+  });
+  assert.equal(streamed.status, 413, "a streamed body without content-length is counted too");
+  await streamed.body?.cancel();
+  const headers = await fetch(`${gw.http}/function/echo`, {
+    headers: { "x-big": "y".repeat(3000) },
+  });
+  assert.equal(headers.status, 431);
+  await headers.body?.cancel();
+  assert.equal(gw.invoker.pool("echo").size, 0, "no worker was started for any of them");
+});
+
+Deno.test("gateway: 429 at max_inflight, 502 when the worker crashes, 504 when it hangs; it recovers", async () => {
+  await using gw = await gateway();
+  const base = `${gw.http}/function/limits`;
+  await (await fetch(`${base}/warm`)).text();
+  const [slow, refused] = await Promise.all([
+    fetch(`${base}/slow`),
+    new Promise((r) => setTimeout(r, 100)).then(() => fetch(`${base}/second`)),
+  ]);
+  assert.equal(refused.status, 429);
+  await refused.body?.cancel();
+  assert.equal(await slow.text(), "GET /slow");
+  const crashed = await fetch(`${base}/crash`);
+  assert.equal(crashed.status, 502);
+  assert.equal((await crashed.json()).function, "limits");
+  const hung = await fetch(`${base}/spin`);
+  assert.equal(hung.status, 504);
+  await hung.body?.cancel();
+  const after = await fetch(`${base}/after`);
+  assert.equal(await after.text(), "GET /after");
+  const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+  for (const code of ["429", "502", "504"]) {
+    assert.match(
+      metrics,
+      new RegExp(`qfaas_invocations_total\\{function="limits",code="${code}"\\} 1`),
+    );
+  }
+});
+
+Deno.test("gateway: a chain of 6 returns 6, and every function-to-gateway connection starts in 0-RTT", async () => {
+  await using gw = await gateway();
+  for (const via of ["chain", "fetch"]) {
+    const response = await fetch(`${gw.http}/function/chain?n=6&via=${via}`);
+    assert.equal(response.status, 200);
+    const result = await response.json();
+    assert.equal(result.n, 6, via);
+    assert.equal(result.hops.length, 5);
+    for (const hop of result.hops) {
+      // Each gateway → worker hop either opened the worker's first connection in 0-RTT
+      // or reused an open one: none of them waited for a handshake.
+      assert.ok(hop === "accepted" || hop === "none", `${via}: hop ${hop}`);
+    }
+  }
+  const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+  assert.match(metrics, /qfaas_internal_new_connection_requests_total\{early_data="true"\} [1-9]/);
+  assert.doesNotMatch(
+    metrics,
+    /qfaas_internal_new_connection_requests_total\{early_data="false"\} [1-9]/,
+  );
+});
+
+Deno.test("gateway: a Python upstream answers, and calls another function through gateway_url", async () => {
+  await using gw = await gateway();
+  const hello = await fetch(`${gw.http}/function/hello-python/hi`, { method: "POST", body: "py" });
+  assert.deepEqual(await hello.json(), {
+    hello: "from python",
+    method: "POST",
+    path: "/hi",
+    body: "py",
+  });
+  const call = await fetch(`${gw.http}/function/hello-python/call/echo/from-python`);
+  assert.equal(await call.text(), "GET /from-python\n");
+});
+
+Deno.test("gateway: a 1 MB response arrives whole over HTTP/1.1 and HTTP/3", async () => {
+  await using gw = await gateway();
+  const plain = new Uint8Array(await (await fetch(`${gw.http}/function/megabyte`)).arrayBuffer());
+  assert.equal(plain.byteLength, 1024 * 1024);
+  const client = new H3Client({ ca: ca.cert });
+  try {
+    const body = await (await client.fetch(`https://localhost:${gw.h3Port}/function/megabyte`))
+      .arrayBuffer();
+    assert.equal(body.byteLength, 1024 * 1024);
+  } finally {
+    await client.close();
+  }
+});

@@ -1,0 +1,110 @@
+/**
+ * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3) over TCP, and
+ * HTTP/3 over UDP on the HTTPS port with Retry address validation, each
+ * serving the same fetch handler. TCP responses advertise HTTP/3 in
+ * `alt-svc` (RFC 7838) so browsers move over.
+ *
+ * @module
+ */
+import { type H3Server, serveH3 } from "../h3/mod.ts";
+import { quicheEngine } from "../quic/mod.ts";
+
+/** Where and how to listen. */
+export interface ListenOptions {
+  /** Address to bind. Default "127.0.0.1". */
+  hostname?: string;
+  /** HTTP/1.1 port; 0 picks one, null turns it off. Default 8080. */
+  httpPort?: number | null;
+  /** HTTPS and HTTP/3 port (TCP and UDP); 0 picks one, null turns both off. Default 8443. */
+  httpsPort?: number | null;
+  /** Certificate and key for HTTPS and HTTP/3, and the HTTP/3 ticket key. */
+  tls: { cert: string; key: string; ticketKey?: Uint8Array };
+  /** Retry-based address validation on the HTTP/3 listener. Default true. */
+  validateAddress?: boolean;
+}
+
+/** The running listeners. */
+export interface Listeners {
+  /** Base URL of the HTTP/1.1 listener, if on. */
+  readonly http: string | null;
+  /** Base URL of the HTTPS listener, if on (HTTP/3 answers on the same port over UDP). */
+  readonly https: string | null;
+  /** Port of the HTTP/3 listener, if on. */
+  readonly h3Port: number | null;
+  /** Stops accepting, finishes in-flight requests, closes everything. */
+  shutdown(): Promise<void>;
+}
+
+/** What the listeners serve. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+function origin(scheme: string, hostname: string, port: number): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${scheme}://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
+}
+
+/** Starts the listeners; resolves once all of them accept. */
+export async function listen(handler: FetchHandler, options: ListenOptions): Promise<Listeners> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const httpPort = options.httpPort === undefined ? 8080 : options.httpPort;
+  const httpsPort = options.httpsPort === undefined ? 8443 : options.httpsPort;
+  const servers: Deno.HttpServer[] = [];
+  let h3: H3Server | null = null;
+  let h3Port: number | null = null;
+  let https: string | null = null;
+  let http: string | null = null;
+  let altSvc: string | null = null;
+  const advertise: FetchHandler = async (request) => {
+    const response = await handler(request);
+    if (altSvc === null) return response;
+    try {
+      response.headers.set("alt-svc", altSvc);
+      return response;
+    } catch {
+      // Immutable headers (a fetched response): copy it to add the field.
+      const copy = new Response(response.body, response);
+      copy.headers.set("alt-svc", altSvc);
+      return copy;
+    }
+  };
+  try {
+    if (httpsPort !== null) {
+      const secure = Deno.serve({
+        hostname,
+        port: httpsPort,
+        cert: options.tls.cert,
+        key: options.tls.key,
+        onListen() {},
+      }, advertise);
+      servers.push(secure);
+      const port = secure.addr.port;
+      https = origin("https", hostname, port);
+      const listener = await quicheEngine.listen({
+        hostname,
+        port,
+        tls: options.tls,
+        alpn: ["h3"],
+        validateAddress: options.validateAddress ?? true,
+      });
+      h3 = serveH3(listener, (request) => handler(request));
+      h3Port = listener.addr.port;
+      altSvc = `h3=":${h3Port}"; ma=86400`;
+    }
+    if (httpPort !== null) {
+      const plain = Deno.serve({ hostname, port: httpPort, onListen() {} }, advertise);
+      servers.push(plain);
+      http = origin("http", hostname, plain.addr.port);
+    }
+  } catch (error) {
+    await Promise.allSettled([...servers.map((s) => s.shutdown()), h3?.shutdown()]);
+    throw error;
+  }
+  return {
+    http,
+    https,
+    h3Port,
+    async shutdown() {
+      await Promise.all([...servers.map((s) => s.shutdown()), h3?.shutdown()]);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The gateway room: the OpenFaaS-compatible API (Hono) on HTTP/1.1, HTTPS and
+ * HTTP/3, in front of the invoker, with an internal HTTP/3 listener for
+ * function chains and Prometheus metrics.
+ *
+ * @module
+ */
+export {
+  createGatewayApp,
+  type GatewayApp,
+  type GatewayAppOptions,
+  type GatewayLimits,
+} from "./app.ts";
+export { type Gateway, type GatewayOptions, startGateway } from "./gateway.ts";
+export { type FetchHandler, listen, type Listeners, type ListenOptions } from "./listeners.ts";
+export { CONTENT_TYPE, Counter, Gauge, type GaugeOptions, Histogram, Registry } from "./metrics.ts";
+export { GatewayTelemetry } from "./telemetry.ts";

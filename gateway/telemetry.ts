@@ -1,0 +1,78 @@
+/**
+ * What the gateway counts, for `/metrics` (Prometheus text): invocations by
+ * function and status, their duration, cold starts, 0-RTT accepted and
+ * rejected on the hop to the worker, and live workers per function.
+ *
+ * @module
+ */
+import { type Counter, type Histogram, Registry } from "./metrics.ts";
+
+/** The gateway's metrics, and the call that records one invocation. */
+export class GatewayTelemetry {
+  /** The registry `/metrics` renders. */
+  readonly registry: Registry = new Registry();
+  #invocations: Counter;
+  #duration: Histogram;
+  #coldStarts: Counter;
+  #zeroRtt: Counter;
+  #internal: Counter;
+  #counts = new Map<string, number>();
+
+  /** `workers` reports live workers per function when `/metrics` is read. */
+  constructor(workers: () => Iterable<[name: string, count: number]>) {
+    this.#invocations = this.registry.counter(
+      "qfaas_invocations_total",
+      "Function invocations by status code.",
+      ["function", "code"],
+    );
+    this.#duration = this.registry.histogram(
+      "qfaas_invocation_duration_seconds",
+      "Time from the gateway handing a request to the invoker to the response headers.",
+      ["function"],
+    );
+    this.#coldStarts = this.registry.counter(
+      "qfaas_cold_starts_total",
+      "Invocations that started a worker.",
+      ["function"],
+    );
+    this.#zeroRtt = this.registry.counter(
+      "qfaas_zero_rtt_total",
+      "Invocations whose hop to the worker was sent in 0-RTT, by outcome (accepted or rejected).",
+      ["function", "outcome"],
+    );
+    this.#internal = this.registry.counter(
+      "qfaas_internal_new_connection_requests_total",
+      "First requests on new connections from functions to the gateway, by whether they came in 0-RTT.",
+      ["early_data"],
+    );
+    this.registry.gauge("qfaas_workers", "Live worker processes.", ["function"], {
+      collect: function* () {
+        for (const [name, count] of workers()) yield [{ function: name }, count];
+      },
+    });
+  }
+
+  /** Records one invocation from the response the invoker gave. */
+  record(name: string, response: Response, seconds: number): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + 1);
+    this.#invocations.inc({ function: name, code: String(response.status) });
+    this.#duration.observe({ function: name }, seconds);
+    if (response.headers.get("x-qfaas-cold-start") === "1") {
+      this.#coldStarts.inc({ function: name });
+    }
+    const zeroRtt = response.headers.get("x-qfaas-0rtt");
+    if (zeroRtt === "accepted" || zeroRtt === "rejected") {
+      this.#zeroRtt.inc({ function: name, outcome: zeroRtt });
+    }
+  }
+
+  /** Records a request from a function on the internal listener (only new connections count). */
+  recordInternal(firstOnConnection: boolean, earlyData: boolean): void {
+    if (firstOnConnection) this.#internal.inc({ early_data: String(earlyData) });
+  }
+
+  /** Invocations of `name` so far (for `/system/functions`). */
+  invocations(name: string): number {
+    return this.#counts.get(name) ?? 0;
+  }
+}
