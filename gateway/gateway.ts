@@ -8,7 +8,7 @@
  */
 import { GATEWAY_ENV } from "../chain/mod.ts";
 import { serveH3 } from "../h3/mod.ts";
-import { Invoker, type InvokerFunction } from "../invoker/mod.ts";
+import { Invoker, type InvokerFunction, type WorkerLogLine } from "../invoker/mod.ts";
 import { mintSession, quicheEngine, TICKET_KEY_LENGTH } from "../quic/mod.ts";
 import { type CertificateAuthority, issueLeaf, type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
@@ -27,6 +27,8 @@ export interface GatewayOptions {
   listen?: Omit<ListenOptions, "tls">;
   /** Request limits. */
   limits?: GatewayLimits;
+  /** Receives workers' output line by line; default: passed through to stderr. */
+  onWorkerLog?: (line: WorkerLogLine) => void;
 }
 
 /** A running gateway. */
@@ -70,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const invoker: Invoker = new Invoker({
     ca,
     store,
+    onWorkerLog: options.onWorkerLog,
     workerEnv: () => ({
       [GATEWAY_ENV.url]: internalUrl,
       gateway_url: internalUrl, // the OpenFaaS name for it

@@ -11,7 +11,7 @@ import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts"
 import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
 import { NONCE_HEADER } from "../watchdog/mod.ts";
 import { FunctionPool, type Lease, type PoolOptions } from "./pool.ts";
-import { type FunctionSpec, spawnWorker } from "./worker_process.ts";
+import { type FunctionSpec, spawnWorker, type WorkerLogLine } from "./worker_process.ts";
 
 /** A function as the invoker runs it. */
 export interface InvokerFunction extends FunctionSpec, PoolOptions {
@@ -29,6 +29,8 @@ export interface InvokerOptions {
   store: ZeroRttStore;
   /** Extra environment for each new worker (e.g. how to reach the gateway), made per spawn. */
   workerEnv?: () => Record<string, string>;
+  /** Receives workers' output line by line; default: passed through to stderr. */
+  onWorkerLog?: (line: WorkerLogLine) => void;
 }
 
 /** A function that does not exist. */
@@ -123,12 +125,10 @@ export class Invoker {
       const fn = this.#functions.get(name);
       if (!fn) throw new FunctionNotFound(name);
       pool = new FunctionPool(async () => {
-        const worker = await spawnWorker(
-          fn,
-          this.#options.ca,
-          this.#options.store,
-          this.#options.workerEnv?.(),
-        );
+        const worker = await spawnWorker(fn, this.#options.ca, this.#options.store, {
+          env: this.#options.workerEnv?.(),
+          onLog: this.#options.onWorkerLog,
+        });
         this.#ports.set(worker.name, worker.port);
         worker.exited.then(() => this.#ports.delete(worker.name));
         return worker;

@@ -1,6 +1,6 @@
 // The invoker with real worker processes over real sockets.
 import assert from "node:assert/strict";
-import { Invoker, type InvokerFunction } from "./mod.ts";
+import { Invoker, type InvokerFunction, type WorkerLogLine } from "./mod.ts";
 import { createCa, MemoryStore } from "../store/mod.ts";
 
 const ca = await createCa("QFaaS test CA");
@@ -179,5 +179,24 @@ Deno.test("invoker: killing a worker also ends its upstream process (own process
     assert.ok(refused, "the upstream is gone with its worker");
   } finally {
     http.close();
+  }
+});
+
+Deno.test("invoker: a function's stdout and stderr reach onWorkerLog line by line, named", async () => {
+  const lines: WorkerLogLine[] = [];
+  const invoker = new Invoker({ ca, store: new MemoryStore(), onWorkerLog: (l) => lines.push(l) });
+  invoker.register({ name: "logger", module });
+  try {
+    await (await invoker.invoke("logger", new Request("http://gateway/log"))).text();
+    const deadline = Date.now() + 2000;
+    while (lines.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const worker = invoker.pool("logger").workers[0];
+    assert.deepEqual(
+      lines.map(({ stream, text }) => [stream, text]).sort(),
+      [["stderr", "to stderr"], ["stdout", "to stdout"]],
+    );
+    assert.ok(lines.every((l) => l.function === "logger" && l.worker === worker));
+  } finally {
+    await invoker.close();
   }
 });

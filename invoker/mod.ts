@@ -6,4 +6,10 @@
  */
 export { FunctionNotFound, Invoker, type InvokerFunction, type InvokerOptions } from "./invoker.ts";
 export { FunctionPool, type Lease, type PoolOptions, type Slot } from "./pool.ts";
-export { type FunctionSpec, spawnWorker, type WorkerProcess } from "./worker_process.ts";
+export {
+  type FunctionSpec,
+  type SpawnOptions,
+  spawnWorker,
+  type WorkerLogLine,
+  type WorkerProcess,
+} from "./worker_process.ts";

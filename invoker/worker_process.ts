@@ -7,7 +7,7 @@
  * @module
  */
 import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
-import { readReady, type Transport } from "../watchdog/mod.ts";
+import { forwardLines, readReady, type Transport } from "../watchdog/mod.ts";
 
 /** What a function is and how its workers run. */
 export interface FunctionSpec {
@@ -99,12 +99,36 @@ function permissions(spec: FunctionSpec): string[] {
   ];
 }
 
+/** One line a worker (its function, its upstream, its watchdog) wrote. */
+export interface WorkerLogLine {
+  /** The function's name. */
+  function: string;
+  /** The worker's name. */
+  worker: string;
+  /** Where it wrote it. */
+  stream: "stdout" | "stderr";
+  /** The line, without its newline. */
+  text: string;
+}
+
+/** How to spawn a worker, beyond its function. */
+export interface SpawnOptions {
+  /** Platform environment (e.g. how to reach the gateway); the function's own env wins. */
+  env?: Record<string, string>;
+  /** Receives the worker's output line by line; default: passed through to our stderr. */
+  onLog?: (line: WorkerLogLine) => void;
+}
+
+const encoder = new TextEncoder();
+const passThrough = (line: WorkerLogLine) =>
+  Deno.stderr.writeSync(encoder.encode(`${line.text}\n`));
+
 /** Spawns a worker for `spec` and resolves once it reports ready. */
 export async function spawnWorker(
   spec: FunctionSpec,
   ca: CertificateAuthority,
   store: ZeroRttStore,
-  platformEnv: Record<string, string> = {},
+  options: SpawnOptions = {},
 ): Promise<WorkerProcess> {
   const started = performance.now();
   const transport = spec.transport ?? "h3";
@@ -121,7 +145,7 @@ export async function spawnWorker(
   );
   const env: Record<string, string> = {
     ...inherited,
-    ...platformEnv,
+    ...options.env,
     ...spec.env,
     QFAAS_WORKER: name,
     QFAAS_TRANSPORT: transport,
@@ -158,10 +182,14 @@ export async function spawnWorker(
     cwd: spec.upstream?.cwd,
     stdin: "null",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
+  const onLog = options.onLog ?? passThrough;
+  const log = (stream: "stdout" | "stderr") => (text: string) =>
+    onLog({ function: spec.name, worker: name, stream, text });
+  forwardLines(child.stderr.pipeThrough(new TextDecoderStream()).getReader(), "", log("stderr"));
   const exited = child.status.then((s) => s.code);
-  const ready = await readReady(child.stdout);
+  const ready = await readReady(child.stdout, log("stdout"));
   if (!ready) {
     store.delete(name);
     throw new Error(

@@ -14,6 +14,6 @@ export {
 } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export { NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
-export { formatReady, readReady, type ReadyLine } from "./ready.ts";
+export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
 export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";

@@ -22,11 +22,13 @@ export function formatReady(port: number, worker: string): string {
 
 /**
  * Waits for the ready line on a worker's stdout; `undefined` if the worker
- * closed stdout first. The rest of stdout is then drained in the background,
- * so the worker never blocks on a full pipe.
+ * closed stdout first. The rest of stdout (the function's own output) then
+ * goes to `onLine` line by line, in the background, so the worker never
+ * blocks on a full pipe.
  */
 export async function readReady(
   stdout: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void = () => {},
 ): Promise<ReadyLine | undefined> {
   const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -35,10 +37,30 @@ export async function readReady(
     if (done) return undefined;
     text += value;
   }
-  (async () => {
-    try {
-      while (!(await reader.read()).done);
-    } catch { /* the process ended */ }
-  })();
-  return JSON.parse(text.slice(0, text.indexOf("\n"))) as ReadyLine;
+  const end = text.indexOf("\n");
+  const ready = JSON.parse(text.slice(0, end)) as ReadyLine;
+  forwardLines(reader, text.slice(end + 1), onLine);
+  return ready;
+}
+
+/** Splits what `reader` yields into lines for `onLine`, starting with `pending`. */
+export async function forwardLines(
+  reader: ReadableStreamDefaultReader<string>,
+  pending: string,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let text = pending;
+  try {
+    for (;;) {
+      let end;
+      while ((end = text.indexOf("\n")) >= 0) {
+        onLine(text.slice(0, end));
+        text = text.slice(end + 1);
+      }
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+  } catch { /* the process ended */ }
+  if (text) onLine(text);
 }

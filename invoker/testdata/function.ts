@@ -1,10 +1,15 @@
 // A test function for the invoker: / echoes, /slow waits, /crash kills the
-// worker mid-request, /spin blocks its event loop for good.
+// worker mid-request, /spin blocks its event loop for good, /log writes a line
+// to stdout and one to stderr.
 export default async function handler(request: Request): Promise<Response> {
   const path = new URL(request.url).pathname;
   if (path === "/crash") Deno.exit(1);
   if (path === "/spin") { while (true) { /* never yields */ } }
   if (path === "/slow") await new Promise((r) => setTimeout(r, 400));
+  if (path === "/log") {
+    console.log("to stdout");
+    console.error("to stderr");
+  }
   const body = request.body ? await request.text() : "";
   return new Response(`${request.method} ${path} ${body}`.trim());
 }
