@@ -6,6 +6,10 @@
  */
 import { defineCommand, runMain } from "citty";
 import { benchCommand } from "./bench.ts";
+import { devCommand } from "./dev.ts";
+import { invokeCommand } from "./invoke.ts";
+import { listCommand } from "./list.ts";
+import { newCommand } from "./new.ts";
 import { VERSION, versionText } from "./version.ts";
 
 // The `qfaas` root command.
@@ -16,6 +20,10 @@ const qfaas = defineCommand({
     description: "Serverless dev server whose internal network is QUIC with pre-seeded 0-RTT",
   },
   subCommands: {
+    dev: devCommand,
+    invoke: invokeCommand,
+    list: listCommand,
+    new: newCommand,
     bench: benchCommand,
     version: defineCommand({
       meta: { name: "version", description: "Print the versions of QFaaS and its runtime" },

@@ -39,8 +39,11 @@ export interface Listeners {
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 function origin(scheme: string, hostname: string, port: number): string {
+  // The dev certificate names localhost: HTTPS URLs use that name for loopback and any-address.
+  const loopback = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(hostname);
+  if (loopback && scheme === "https") return `https://localhost:${port}`;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return `${scheme}://${host === "0.0.0.0" ? "localhost" : host}:${port}`;
+  return `${scheme}://${hostname === "0.0.0.0" ? "localhost" : host}:${port}`;
 }
 
 /** Starts the listeners; resolves once all of them accept. */

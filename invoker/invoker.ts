@@ -113,9 +113,9 @@ export class Invoker {
     for (const name of this.#functions.keys()) yield [name, this.#pools.get(name)?.size ?? 0];
   }
 
-  /** Starts the function's `min` workers now, so that its first requests are warm. */
-  warm(name: string): Promise<void> {
-    return this.pool(name).warm();
+  /** Starts the function's `min` workers (or `count`) now, so that its first requests are warm. */
+  warm(name: string, count?: number): Promise<void> {
+    return this.pool(name).warm(count);
   }
 
   /** The function's pool (made on first use). */

@@ -96,9 +96,9 @@ export class FunctionPool {
     return this.#lease(least, false);
   }
 
-  /** Starts `min` workers now. */
-  async warm(): Promise<void> {
-    while (this.#slots.length + this.#spawning < this.#min) {
+  /** Starts workers now until `count` (default `min`, at most `max`) are live or starting. */
+  async warm(count = this.#min): Promise<void> {
+    while (this.#slots.length + this.#spawning < Math.min(count, this.#max)) {
       this.#spawning++;
       try {
         this.#add(await this.#spawn());

@@ -1,0 +1,259 @@
+/**
+ * `qfaas dev [dir]`: discovers the functions in a directory, serves them
+ * through a gateway (HTTP/1.1, HTTPS and HTTP/3), prints where, prefixes each
+ * function's output with its coloured name, and reloads a function when its
+ * files change: new requests go to the new code at once, while requests in
+ * flight finish on the old workers.
+ *
+ * @module
+ */
+import { defineCommand } from "citty";
+import { resolve } from "node:path";
+import { type Gateway, startGateway } from "../gateway/mod.ts";
+import type { WorkerLogLine } from "../invoker/mod.ts";
+import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
+import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "./discover.ts";
+
+/** Options of `startDev`. */
+export interface DevOptions {
+  /** The functions directory. */
+  dir: string;
+  /** Address to bind. Default 127.0.0.1. */
+  hostname?: string;
+  /** HTTP/1.1 port (0: any). Default 8080. */
+  httpPort?: number;
+  /** HTTPS and HTTP/3 port (0: any). Default 8443. */
+  httpsPort?: number;
+  /** Reload functions when their files change. Default true. */
+  watch?: boolean;
+  /** Start one worker per function right away, so first requests are warm. Default true. */
+  prewarm?: boolean;
+  /** Where messages and function output go. Default: stdout. */
+  print?: (line: string) => void;
+  /** Colour function names. Default: when stdout is a terminal and NO_COLOR is unset. */
+  color?: boolean;
+}
+
+/** A running dev server. */
+export interface DevServer {
+  /** The gateway. */
+  readonly gateway: Gateway;
+  /** The functions being served, by name. */
+  readonly functions: ReadonlyMap<string, DiscoveredFunction>;
+  /** Resolves after the next reload has been applied (for tests and tools). */
+  nextReload(): Promise<string[]>;
+  /** Stops watching, drains and stops everything. */
+  stop(): Promise<void>;
+}
+
+const COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
+
+/** Discovers, serves and watches; throws if the directory holds no function. */
+export async function startDev(options: DevOptions): Promise<DevServer> {
+  const dir = resolve(options.dir);
+  const print = options.print ?? ((line: string) => console.log(line));
+  const color = options.color ??
+    (Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"));
+  const discovery = await discoverFunctions(dir);
+  for (const problem of discovery.problems) print(`! ${problem.message}`);
+  if (discovery.functions.length === 0) throw new NoFunctions(describeEmpty(dir));
+  const functions = new Map(discovery.functions.map((f) => [f.fn.name, f]));
+
+  const palette = new Map<string, number>();
+  const label = (name: string) => {
+    if (!palette.has(name)) palette.set(name, COLORS[palette.size % COLORS.length]);
+    const text = `[${name}]`;
+    return color ? `\x1b[${palette.get(name)}m${text}\x1b[0m` : text;
+  };
+  const onWorkerLog = (line: WorkerLogLine) => print(`${label(line.function)} ${line.text}`);
+
+  const started = performance.now();
+  const gateway = await startGateway({
+    functions: discovery.functions.map((f) => f.fn),
+    ca: await devCa(),
+    store: new MemoryStore(),
+    listen: {
+      hostname: options.hostname,
+      httpPort: options.httpPort ?? 8080,
+      httpsPort: options.httpsPort ?? 8443,
+    },
+    onWorkerLog,
+  });
+  const readyMs = performance.now() - started;
+
+  const width = Math.max(...[...functions.keys()].map((n) => n.length));
+  print(`qfaas dev: ${functions.size} function(s) from ${dir}, ready in ${readyMs.toFixed(0)} ms`);
+  for (const f of functions.values()) {
+    print(
+      `  ${label(f.fn.name)}${" ".repeat(width - f.fn.name.length)}  ${f.runtime.padEnd(8)} ${
+        gateway.http ?? gateway.https
+      }/function/${f.fn.name}`,
+    );
+  }
+  print(`  HTTP/1.1  ${gateway.http}`);
+  print(`  HTTPS     ${gateway.https}   HTTP/3 on UDP port ${gateway.h3Port}`);
+  print(`  CA        ${cacheDir()}/ca/ca.pem   (curl --cacert it, or --http3)`);
+  print(`  metrics   ${gateway.http}/metrics    functions ${gateway.http}/system/functions`);
+  const first = [...functions.keys()][0];
+  print(`Try: qfaas invoke ${first} -d hi`);
+
+  if (options.prewarm ?? true) {
+    // In the background: the gateway already answers, and a request that
+    // arrives first simply gets its own worker.
+    for (const name of functions.keys()) {
+      gateway.invoker.warm(name, 1).catch((error) =>
+        print(`${label(name)} ! its worker did not start: ${(error as Error).message}`)
+      );
+    }
+  }
+
+  const reloads: ((names: string[]) => void)[] = [];
+  const watcher = (options.watch ?? true) ? Deno.watchFs(dir, { recursive: true }) : null;
+  const watching = watcher ? watch(watcher) : Promise.resolve();
+
+  async function watch(events: Deno.FsWatcher): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = new Set<string>();
+    for await (const event of events) {
+      for (const path of event.paths) changed.add(path);
+      clearTimeout(timer);
+      // Editors write in bursts (temp file, rename, chmod): act once it settles.
+      timer = setTimeout(() => {
+        const paths = [...changed];
+        changed.clear();
+        reload(paths).then((names) => {
+          for (const resolve of reloads.splice(0)) resolve(names);
+        }, (error) => print(`! reload failed: ${(error as Error).message}`));
+      }, 150);
+    }
+  }
+
+  /** Applies a change: new, removed and edited functions. Returns the names reloaded. */
+  async function reload(paths: string[]): Promise<string[]> {
+    const next = await discoverFunctions(dir);
+    for (const problem of next.problems) print(`! ${problem.message}`);
+    const names: string[] = [];
+    const seen = new Set<string>();
+    for (const f of next.functions) {
+      const name = f.fn.name;
+      seen.add(name);
+      const before = functions.get(name);
+      const touched = paths.some((p) => p === f.dir || p.startsWith(`${f.dir}/`));
+      if (before && !touched && JSON.stringify(before.fn) === JSON.stringify(f.fn)) continue;
+      functions.set(name, f);
+      names.push(name);
+      if (before) {
+        print(`${label(name)} reloading (requests in flight finish on the old code)`);
+        await gateway.invoker.replace(f.fn);
+      } else {
+        print(`${label(name)} added: ${gateway.http}/function/${name}`);
+        gateway.invoker.register(f.fn);
+      }
+    }
+    for (const name of [...functions.keys()]) {
+      if (seen.has(name)) continue;
+      functions.delete(name);
+      names.push(name);
+      print(`${label(name)} removed`);
+      await gateway.invoker.unregister(name);
+    }
+    return names;
+  }
+
+  return {
+    gateway,
+    functions,
+    nextReload: () => new Promise((resolve) => reloads.push(resolve)),
+    async stop() {
+      watcher?.close();
+      await watching;
+      await gateway.shutdown();
+    },
+  };
+}
+
+/** The directory holds no function; the message says what `qfaas dev` looks for. */
+export class NoFunctions extends Error {
+  /** Creates the error with the explanation for the user. */
+  constructor(message: string) {
+    super(message);
+    this.name = "NoFunctions";
+  }
+}
+
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new TypeError(`--${name} must be a port number (0 for any), received "${value}"`);
+  }
+  return n;
+}
+
+/** `qfaas dev`. */
+export const devCommand = defineCommand({
+  meta: {
+    name: "dev",
+    description: "Serve the functions in a directory through a local gateway, reloading on change",
+  },
+  args: {
+    dir: {
+      type: "positional",
+      required: false,
+      default: "./functions",
+      description: "functions directory",
+    },
+    port: { type: "string", default: "8080", description: "HTTP/1.1 port (0: any)" },
+    "https-port": {
+      type: "string",
+      default: "8443",
+      description: "HTTPS and HTTP/3 port (0: any)",
+    },
+    host: { type: "string", default: "127.0.0.1", description: "address to bind" },
+    watch: { type: "boolean", default: true, description: "reload on change (--no-watch to stop)" },
+    prewarm: {
+      type: "boolean",
+      default: true,
+      description: "start one worker per function at once (--no-prewarm: scale from zero)",
+    },
+  },
+  async run({ args }) {
+    let server: DevServer;
+    try {
+      server = await startDev({
+        dir: args.dir,
+        hostname: args.host,
+        httpPort: port("port", args.port),
+        httpsPort: port("https-port", args["https-port"]),
+        watch: args.watch,
+        prewarm: args.prewarm,
+      });
+    } catch (error) {
+      if (error instanceof NoFunctions) {
+        console.error(error.message);
+        Deno.exit(1);
+      }
+      if (error instanceof Deno.errors.NotFound) {
+        console.error(`qfaas dev: ${error.message}\n\n${describeEmpty(resolve(args.dir))}`);
+        Deno.exit(1);
+      }
+      if (error instanceof Deno.errors.AddrInUse) {
+        console.error(
+          `qfaas dev: a port is taken (${error.message}); pick others with --port and --https-port`,
+        );
+        Deno.exit(1);
+      }
+      if (error instanceof TypeError) {
+        console.error(`qfaas dev: ${error.message}`);
+        Deno.exit(2);
+      }
+      throw error;
+    }
+    const stop = async () => {
+      console.log("\nqfaas dev: stopping (draining requests in flight)");
+      await server.stop();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  },
+});

@@ -1,0 +1,3 @@
+// The shout function: the request path in capitals.
+export default (request: Request): Response =>
+  new Response(new URL(request.url).pathname.toUpperCase());
