@@ -94,7 +94,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   print(`  HTTPS     ${gateway.https}   HTTP/3 on UDP port ${gateway.h3Port}`);
   print(`  CA        ${cacheDir()}/ca/ca.pem   (curl --cacert it, or --http3)`);
   print(`  metrics   ${gateway.http}/metrics    functions ${gateway.http}/system/functions`);
-  const first = [...functions.keys()][0];
+  const first = functions.has("echo") ? "echo" : [...functions.keys()][0];
   print(`Try: qfaas invoke ${first} -d hi`);
 
   if (options.prewarm ?? true) {

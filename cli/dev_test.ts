@@ -41,7 +41,7 @@ Deno.test("dev: serves the examples; invoke (-d, @file, stdin, -X, -H, --http3) 
       /^qfaas dev: 4 function\(s\) from .*examples\/functions, ready in \d+ ms$/,
     );
     assert.ok(lines.some((l) => l.includes(`${http}/function/echo`)));
-    assert.ok(lines.some((l) => /^Try: qfaas invoke chain -d hi$/.test(l)));
+    assert.ok(lines.some((l) => /^Try: qfaas invoke echo -d hi$/.test(l)));
 
     const hi = await qfaas(["invoke", "echo", "-d", "hi", "--gateway", http]);
     assert.equal(hi.code, 0, hi.stderr);
