@@ -76,3 +76,14 @@ const stop = async () => {
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGTERM", stop);
+
+// A worker has its own process group, so nothing else stops it if whoever
+// spawned it dies without stopping it (SIGKILL, a crash): notice the new parent.
+const parent = Deno.ppid;
+const orphaned = setInterval(() => {
+  if (Deno.ppid !== parent) {
+    clearInterval(orphaned);
+    stop();
+  }
+}, 500);
+Deno.unrefTimer(orphaned);
