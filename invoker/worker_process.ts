@@ -76,10 +76,6 @@ function killGroup(child: Deno.ChildProcess): void {
   } catch { /* already gone */ }
 }
 
-function base64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
-
 /**
  * The worker's permissions: read its function and the project's code, reach
  * the network (it listens, and calls other functions), load the QUIC binding
@@ -151,7 +147,7 @@ export async function spawnWorker(
     QFAAS_TRANSPORT: transport,
     QFAAS_TLS_CERT: identity.cert,
     QFAAS_TLS_KEY: identity.key,
-    QFAAS_TICKET_KEY: base64(identity.ticketKey),
+    QFAAS_TICKET_KEY: identity.ticketKey.toBase64(),
     QFAAS_CA: ca.cert,
     exec_timeout: `${spec.execTimeoutMs ?? 10_000}ms`,
     ...(spec.maxInflight ? { max_inflight: String(spec.maxInflight) } : {}),

@@ -10,10 +10,6 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-function base64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
-
 /** Starts a fresh server process with the domain's leaf and `ticketKey`; resolves once it is warm. */
 export async function spawnServer(
   domain: TrustDomain,
@@ -34,7 +30,7 @@ export async function spawnServer(
         cert: domain.leaf.cert,
         key: domain.leaf.key,
         ca: domain.ca.cert,
-        ticketKey: base64(ticketKey),
+        ticketKey: ticketKey.toBase64(),
         hostname: options.hostname,
         http: options.http,
         limits: options.limits,

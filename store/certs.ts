@@ -121,7 +121,7 @@ export async function issueLeaf(
 export async function spkiSha256(certPem: string): Promise<string> {
   const spki = new x509.X509Certificate(certPem).publicKey.rawData;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
-  return btoa(String.fromCharCode(...digest));
+  return digest.toBase64();
 }
 
 /** Rebuilds a CA from its PEM certificate and PKCS#8 key (as `createCa` wrote them). */

@@ -51,9 +51,6 @@ export class MemoryStore implements ZeroRttStore {
   }
 }
 
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-
 /** A memory store mirrored to a JSON file (mode 0600), rewritten atomically after changes. */
 export class FileStore extends MemoryStore {
   /** The JSON file the store mirrors to. */
@@ -91,7 +88,7 @@ export class FileStore extends MemoryStore {
       if (typeof session !== "string") {
         throw new Error(`Cannot open the 0-RTT store ${path}: bad entry ${worker}`);
       }
-      MemoryStore.prototype.set.call(store, worker, fromBase64(session)); // no write-back while loading
+      MemoryStore.prototype.set.call(store, worker, Uint8Array.fromBase64(session)); // no write-back while loading
     }
     return store;
   }
@@ -121,7 +118,7 @@ export class FileStore extends MemoryStore {
     this.#writing = this.#writing.catch(() => {}).then(async () => {
       await Promise.resolve();
       this.#dirty = false;
-      const snapshot = Object.fromEntries(this.workers().map((w) => [w, toBase64(this.get(w)!)]));
+      const snapshot = Object.fromEntries(this.workers().map((w) => [w, this.get(w)!.toBase64()]));
       const temporary = `${this.path}.${crypto.randomUUID()}`;
       await Deno.writeTextFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
       await Deno.rename(temporary, this.path);

@@ -104,7 +104,12 @@ export function watchdogConfig(env: Env): WatchdogConfig {
         `Cannot configure the watchdog: transport ${transport} needs QFAAS_TLS_CERT, QFAAS_TLS_KEY and QFAAS_TICKET_KEY`,
       );
     }
-    const bytes = Uint8Array.from(atob(ticketKey), (c) => c.charCodeAt(0));
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.fromBase64(ticketKey);
+    } catch {
+      throw new TypeError("Cannot configure the watchdog: QFAAS_TICKET_KEY is not base64");
+    }
     if (bytes.byteLength !== 48) {
       throw new TypeError(
         `Cannot configure the watchdog: QFAAS_TICKET_KEY must be 48 bytes of base64, got ${bytes.byteLength}`,

@@ -4,7 +4,7 @@ import { parseDuration, watchdogConfig } from "./config.ts";
 const tls = {
   QFAAS_TLS_CERT: "-----BEGIN CERTIFICATE-----",
   QFAAS_TLS_KEY: "-----BEGIN PRIVATE KEY-----",
-  QFAAS_TICKET_KEY: btoa(String.fromCharCode(...new Uint8Array(48))),
+  QFAAS_TICKET_KEY: new Uint8Array(48).toBase64(),
 };
 
 Deno.test("watchdogConfig() applies defaults: h3, 10 s exec_timeout, no in-flight limit", () => {
@@ -50,6 +50,10 @@ Deno.test("watchdogConfig() names the variable at fault", () => {
   assert.throws(
     () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, QFAAS_TICKET_KEY: btoa("short") }),
     /48 bytes/,
+  );
+  assert.throws(
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, QFAAS_TICKET_KEY: "not base64!" }),
+    /QFAAS_TICKET_KEY is not base64/,
   );
   assert.throws(
     () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, max_inflight: "-1" }),

@@ -7,7 +7,6 @@ import { readReady } from "./ready.ts";
 
 const ca = await createCa("QFaaS test CA");
 const functionPath = new URL("./testdata/function.ts", import.meta.url).pathname;
-const base64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 
 interface Worker extends AsyncDisposable {
   port: number;
@@ -24,7 +23,7 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
       QFAAS_WORKER: identity.name,
       QFAAS_TLS_CERT: identity.cert,
       QFAAS_TLS_KEY: identity.key,
-      QFAAS_TICKET_KEY: base64(identity.ticketKey),
+      QFAAS_TICKET_KEY: identity.ticketKey.toBase64(),
       QFAAS_CA: ca.cert,
       ...env,
     },

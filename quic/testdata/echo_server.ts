@@ -15,9 +15,7 @@ import { readToEnd } from "../_test_helpers.ts";
 import type { QuicConn, QuicStreamLike } from "../mod.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
-const ticketKey = config.ticketKey
-  ? Uint8Array.from(atob(config.ticketKey), (c) => c.charCodeAt(0))
-  : undefined;
+const ticketKey = config.ticketKey ? Uint8Array.fromBase64(config.ticketKey) : undefined;
 const hostname = config.hostname ?? "127.0.0.1";
 const alpn = config.alpn ?? ["qfaas-test"];
 const listener = await quicheEngine.listen({
