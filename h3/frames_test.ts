@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { concatBytes as concat } from "../quic/testing.ts";
 import {
   decodeSettings,
   decodeSingleVarint,
@@ -13,15 +14,6 @@ import {
 import { H3Error, H3ErrorCode } from "./errors.ts";
 
 const reader = () => new FrameReader({ maxFrameSize: 1024 });
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-};
 /** Joins DATA chunks into one event so that splits do not matter to comparisons. */
 function normalise(events: FrameEvent[]): Array<{ kind: string; type?: number; bytes: number[] }> {
   const out: Array<{ kind: string; type?: number; bytes: number[] }> = [];

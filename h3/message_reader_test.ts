@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { concatBytes as concat } from "../quic/testing.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFrame, encodeSettings, FrameType } from "./frames.ts";
 import { encodeFieldSection } from "./qpack.ts";
@@ -12,11 +13,6 @@ const headers = encodeFrame(
 );
 const data = (text: string) => encodeFrame(FrameType.DATA, new TextEncoder().encode(text));
 const trailers = encodeFrame(FrameType.HEADERS, encodeFieldSection([["x-sum", "1"]]));
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  parts.reduce((offset, p) => (out.set(p, offset), offset + p.byteLength), 0);
-  return out;
-};
 const kinds = (events: MessageEvent[]) => events.map((e) => e.kind);
 const code = (expected: number) => (error: unknown) => {
   assert.ok(error instanceof H3Error, `expected H3Error, got ${error}`);

@@ -27,19 +27,7 @@ export async function trustDomain(name = "QFaaS test CA"): Promise<TrustDomain> 
 }
 
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of readable) {
-    chunks.push(chunk);
-    total += chunk.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return new Uint8Array(await new Response(readable).arrayBuffer());
 }
 
 /** Reads a stream to its end through the direct API (no web streams). */
@@ -48,16 +36,13 @@ export async function readToEnd(stream: QuicStreamLike): Promise<Uint8Array> {
   for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) {
     chunks.push(chunk);
   }
-  return concatChunks(chunks);
+  return concatBytes(...chunks);
 }
 
-function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+/** Joins byte arrays into one. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  parts.reduce((offset, p) => (out.set(p, offset), offset + p.byteLength), 0);
   return out;
 }
 

@@ -7,6 +7,7 @@
  */
 export {
   command,
+  concatBytes,
   connectOptions,
   type EchoBed,
   echoBed,
