@@ -87,7 +87,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   });
   app.get("/system/functions", (c) => c.json(invoker.functions().map(describe)));
   app.get("/system/function/:name", (c) => {
-    const fn = invoker.functions().find((f) => f.name === c.req.param("name"));
+    const fn = invoker.function(c.req.param("name"));
     if (!fn) return problem(c, 404, "function not found", { function: c.req.param("name") });
     return c.json(describe(fn));
   });
@@ -103,7 +103,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
         function: name,
       });
     }
-    if (!invoker.functions().some((f) => f.name === name)) {
+    if (!invoker.function(name)) {
       return problem(c, 404, "function not found", { function: name });
     }
     const incoming = c.req.raw;

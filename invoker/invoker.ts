@@ -103,6 +103,11 @@ export class Invoker {
     await old?.close();
   }
 
+  /** The function registered as `name`, if any. */
+  function(name: string): InvokerFunction | undefined {
+    return this.#functions.get(name);
+  }
+
   /** The registered functions, by name. */
   functions(): InvokerFunction[] {
     return [...this.#functions.values()].sort((a, b) => a.name.localeCompare(b.name));
