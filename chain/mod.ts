@@ -63,6 +63,7 @@ export function gatewayClient(link: GatewayLink): H3Client {
   });
 }
 
+/** The worker's one gateway client, made on first use from the environment. */
 let shared: { link: GatewayLink; client: H3Client } | null = null;
 
 function client(): { link: GatewayLink; client: H3Client } {
@@ -73,8 +74,7 @@ function client(): { link: GatewayLink; client: H3Client } {
       `Cannot invoke a function: ${GATEWAY_ENV.url} is not set (run inside qfaas dev, or set it)`,
     );
   }
-  shared = { link, client: gatewayClient(link) };
-  return shared;
+  return shared = { link, client: gatewayClient(link) };
 }
 
 /**
@@ -87,13 +87,11 @@ export function invoke(name: string, init?: RequestInit): Promise<Response> {
 }
 
 /**
- * Routes `fetch` calls for the gateway's origin through the HTTP/3 client, so
- * functions that call the gateway with plain `fetch` ride 0-RTT unchanged.
- * Other origins go to the original `fetch`. Does nothing outside a worker.
+ * Routes `fetch` calls for the gateway's origin through the worker's HTTP/3
+ * client (the one `invoke` uses), so functions that call the gateway with
+ * plain `fetch` ride 0-RTT unchanged. Other origins go to the original `fetch`.
  */
-export function installGatewayFetch(env: Record<string, string | undefined>): void {
-  const link = gatewayLink(env);
-  if (!link) return;
+export function installGatewayFetch(link: GatewayLink): void {
   const original = globalThis.fetch;
   globalThis.fetch = (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);

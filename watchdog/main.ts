@@ -30,8 +30,8 @@ const env = Deno.env.toObject();
 const config = watchdogConfig(env);
 // Calls to the gateway ride HTTP/3 0-RTT: plain fetch from a Deno function,
 // and a loopback proxy (its gateway_url) for an upstream in any language.
-installGatewayFetch(env);
 const link = gatewayLink(env);
+if (link) installGatewayFetch(link);
 const proxy = config.upstream && link ? startGatewayProxy(link) : null;
 const upstreamUrl = config.upstream ? withFreePort(config.upstream.upstreamUrl) : null;
 const upstream = config.upstream && upstreamUrl
