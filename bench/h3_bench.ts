@@ -75,10 +75,9 @@ export async function runH3Bench(options: H3BenchOptions): Promise<H3BenchReport
   const recorder = new Recorder();
   try {
     await recorder.interleave(scenarios, 30, options.runs);
-    await recorder.backToBack("get_h3_open", scenarios.get_h3_open, 300, 10 * options.runs);
     await recorder.backToBack(
-      "get_http1_keepalive",
-      scenarios.get_http1_keepalive,
+      scenarios,
+      ["get_h3_open", "get_http1_keepalive"],
       300,
       10 * options.runs,
     );

@@ -54,10 +54,22 @@ export class Recorder {
     }
   }
 
-  /** Runs one scenario `runs` times in a row after `warmup` unrecorded runs, as `<name>_back_to_back`. */
-  async backToBack(name: string, run: Scenario, warmup: number, runs: number): Promise<void> {
-    for (let i = 0; i < warmup; i++) await run();
-    for (let i = 0; i < runs; i++) this.record(`${name}_back_to_back`, await run());
+  /**
+   * Runs each named scenario `runs` times in a row after `warmup` unrecorded
+   * runs, one scenario after the other, as `<name>_back_to_back`.
+   */
+  async backToBack(
+    scenarios: Record<string, Scenario>,
+    names: readonly string[],
+    warmup: number,
+    runs: number,
+  ): Promise<void> {
+    for (const name of names) {
+      const run = scenarios[name];
+      if (!run) throw new TypeError(`Cannot run scenario ${name} back to back: no such scenario`);
+      for (let i = 0; i < warmup; i++) await run();
+      for (let i = 0; i < runs; i++) this.record(`${name}_back_to_back`, await run());
+    }
   }
 
   /** Summaries by scenario, in the order scenarios first recorded. */

@@ -93,10 +93,9 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
   const recorder = new Recorder();
   try {
     await recorder.interleave(scenarios, 30, options.runs);
-    await recorder.backToBack("invoker_warm_h3", scenarios.invoker_warm_h3, 300, 10 * options.runs);
     await recorder.backToBack(
-      "handler_in_process",
-      scenarios.handler_in_process,
+      scenarios,
+      ["invoker_warm_h3", "handler_in_process"],
       300,
       10 * options.runs,
     );

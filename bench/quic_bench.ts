@@ -203,9 +203,8 @@ export async function runQuicBench(options: QuicBenchOptions): Promise<QuicBench
   // requests (measured: 30 → 0.51 ms, 500 → 0.36 ms), and the latency switches
   // between regimes (~0.17 and ~0.45 ms per 1,000 requests): hence 300 warm-up
   // runs and ten times as many samples.
-  for (const name of ["c_quic_open_connection", "c_http1_keepalive"]) {
-    if (scenarios[name]) await recorder.backToBack(name, scenarios[name], 300, 10 * runs);
-  }
+  const pair = ["c_quic_open_connection", "c_http1_keepalive"].filter((name) => scenarios[name]);
+  await recorder.backToBack(scenarios, pair, 300, 10 * runs);
 
   // Minting cost on its own.
   for (let i = 0; i < runs; i++) {
