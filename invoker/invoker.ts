@@ -67,7 +67,6 @@ export class Invoker {
   #functions = new Map<string, InvokerFunction>();
   #pools = new Map<string, FunctionPool>();
   #h3 = new Map<string, H3Client>();
-  #ports = new Map<string, number>();
   #https: Deno.HttpClient;
   #http: Deno.HttpClient;
 
@@ -129,15 +128,14 @@ export class Invoker {
     if (!pool) {
       const fn = this.#functions.get(name);
       if (!fn) throw new FunctionNotFound(name);
-      pool = new FunctionPool(async () => {
-        const worker = await spawnWorker(fn, this.#options.ca, this.#options.store, {
-          env: this.#options.workerEnv?.(),
-          onLog: this.#options.onWorkerLog,
-        });
-        this.#ports.set(worker.name, worker.port);
-        worker.exited.then(() => this.#ports.delete(worker.name));
-        return worker;
-      }, fn);
+      pool = new FunctionPool(
+        () =>
+          spawnWorker(fn, this.#options.ca, this.#options.store, {
+            env: this.#options.workerEnv?.(),
+            onLog: this.#options.onWorkerLog,
+          }),
+        fn,
+      );
       this.#pools.set(name, pool);
     }
     return pool;
@@ -292,8 +290,9 @@ export class Invoker {
       get: (origin) => store.get(new URL(origin).hostname),
       set: (origin, session) => {
         const worker = new URL(origin).hostname;
-        // Only for a worker still alive: a late ticket must not resurrect a dropped entry.
-        if (this.#ports.has(worker)) store.set(worker, session);
+        // A live worker has an entry (its minted session, from spawn until exit): a
+        // late ticket from a worker that has gone must not resurrect a dropped one.
+        if (store.get(worker) !== undefined) store.set(worker, session);
       },
     };
     const client = new H3Client({
