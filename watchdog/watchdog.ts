@@ -69,7 +69,6 @@ export function guard(
     }
     inflight++;
     const started = performance.now();
-    const requestId = crypto.randomUUID();
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const timeout = new Promise<Response>((resolve) => {
@@ -89,8 +88,15 @@ export function guard(
         timeout,
       ]);
       const timing = `function;dur=${(performance.now() - started).toFixed(2)}`;
-      return annotate(response, config, timing, response.status === 504 ? requestId : undefined);
+      // A request id only where someone will look for it: timeouts and errors.
+      return annotate(
+        response,
+        config,
+        timing,
+        response.status === 504 ? crypto.randomUUID() : undefined,
+      );
     } catch (error) {
+      const requestId = crypto.randomUUID();
       onError(error, requestId);
       const timing = `function;dur=${(performance.now() - started).toFixed(2)}`;
       return annotate(
