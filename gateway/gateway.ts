@@ -7,13 +7,24 @@
  * @module
  */
 import { GATEWAY_ENV } from "../chain/mod.ts";
-import { serveH3 } from "../h3/mod.ts";
+import { ReplayGuard, serveH3 } from "../h3/mod.ts";
 import { Invoker, type InvokerFunction, type WorkerLogLine } from "../invoker/mod.ts";
 import { mintSession, quicheEngine, TICKET_KEY_LENGTH } from "../quic/mod.ts";
 import { type CertificateAuthority, issueLeaf, type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
-import { listen, type ListenOptions } from "./listeners.ts";
+import { type IngressInfo, listen, type ListenOptions } from "./listeners.ts";
 import { GatewayTelemetry } from "./telemetry.ts";
+
+/** How long a 0-RTT nonce is remembered: BoringSSL's session lifetime, 2 h. */
+const REPLAY_WINDOW_MS = 2 * 60 * 60 * 1000;
+
+/** The answer to a request in early data that may be a replay (RFC 8470 §5.2). */
+function tooEarly(): Response {
+  return Response.json(
+    { error: "too early: resend this request after the handshake (it may be a 0-RTT replay)" },
+    { status: 425 },
+  );
+}
 
 /** Options of `startGateway`. */
 export interface GatewayOptions {
@@ -43,6 +54,8 @@ export interface Gateway {
   readonly https: string | null;
   /** Port of the public HTTP/3 listener, if on. */
   readonly h3Port: number | null;
+  /** The certificate of the public listeners (PEM), for clients that pin it. */
+  readonly certificate: string;
   /** The internal HTTP/3 origin functions call (given to workers as QFAAS_GATEWAY_URL). */
   readonly internalUrl: string;
   /** Stops listening, drains requests, stops every worker. */
@@ -87,13 +100,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const telemetry = new GatewayTelemetry(() => invoker.workerCounts());
   for (const fn of options.functions) invoker.register(fn);
   const app = createGatewayApp({ invoker, telemetry, limits: options.limits });
+  // 0-RTT data can be replayed by anyone on the path: a request in early data runs only
+  // if it is idempotent or carries a nonce never seen before (both listeners, one memory).
+  const replay = new ReplayGuard({ windowMs: REPLAY_WINDOW_MS });
+  const serve = (request: Request, info: IngressInfo) => {
+    telemetry.recordIngress(info);
+    if (!replay.admit(request, info.earlyData)) {
+      telemetry.recordTooEarly(info.protocol);
+      return tooEarly();
+    }
+    return app.fetch(request);
+  };
   const internalServer = serveH3(internal, (request, info) => {
     telemetry.recordInternal(info.streamId === 0, info.earlyData);
-    return app.fetch(request);
+    return serve(request, { protocol: "internal", earlyData: info.earlyData });
   });
   let listeners;
   try {
-    listeners = await listen((request) => app.fetch(request), {
+    listeners = await listen(serve, {
       ...options.listen,
       tls: { cert: leaf.cert, key: leaf.key },
     });
@@ -108,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     http: listeners.http,
     https: listeners.https,
     h3Port: listeners.h3Port,
+    certificate: leaf.cert,
     internalUrl,
     async shutdown() {
       await listeners.shutdown();

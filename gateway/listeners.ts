@@ -35,8 +35,19 @@ export interface Listeners {
   shutdown(): Promise<void>;
 }
 
+/** How a request reached the gateway. */
+export interface IngressInfo {
+  /** The listener that took it ("internal": functions calling functions over HTTP/3). */
+  protocol: "http" | "https" | "h3" | "internal";
+  /** It arrived in 0-RTT early data (HTTP/3 only), so it may be a replay. */
+  earlyData: boolean;
+}
+
 /** What the listeners serve. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+export type FetchHandler = (
+  request: Request,
+  info: IngressInfo,
+) => Response | Promise<Response>;
 
 function origin(scheme: string, hostname: string, port: number): string {
   // The dev certificate names localhost: HTTPS URLs use that name for loopback and any-address.
@@ -57,8 +68,8 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   let https: string | null = null;
   let http: string | null = null;
   let altSvc: string | null = null;
-  const advertise: FetchHandler = async (request) => {
-    const response = await handler(request);
+  const advertise = async (request: Request, info: IngressInfo) => {
+    const response = await handler(request, info);
     if (altSvc === null) return response;
     try {
       response.headers.set("alt-svc", altSvc);
@@ -78,7 +89,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
         cert: options.tls.cert,
         key: options.tls.key,
         onListen() {},
-      }, advertise);
+      }, (request) => advertise(request, { protocol: "https", earlyData: false }));
       servers.push(secure);
       const port = secure.addr.port;
       https = origin("https", hostname, port);
@@ -89,12 +100,18 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
         alpn: ["h3"],
         validateAddress: options.validateAddress ?? true,
       });
-      h3 = serveH3(listener, (request) => handler(request));
+      h3 = serveH3(
+        listener,
+        (request, info) => handler(request, { protocol: "h3", earlyData: info.earlyData }),
+      );
       h3Port = listener.addr.port;
       altSvc = `h3=":${h3Port}"; ma=86400`;
     }
     if (httpPort !== null) {
-      const plain = Deno.serve({ hostname, port: httpPort, onListen() {} }, advertise);
+      const plain = Deno.serve(
+        { hostname, port: httpPort, onListen() {} },
+        (request) => advertise(request, { protocol: "http", earlyData: false }),
+      );
       servers.push(plain);
       http = origin("http", hostname, plain.addr.port);
     }

@@ -12,6 +12,12 @@ export {
   type GatewayLimits,
 } from "./app.ts";
 export { type Gateway, type GatewayOptions, startGateway } from "./gateway.ts";
-export { type FetchHandler, listen, type Listeners, type ListenOptions } from "./listeners.ts";
+export {
+  type FetchHandler,
+  type IngressInfo,
+  listen,
+  type Listeners,
+  type ListenOptions,
+} from "./listeners.ts";
 export { CONTENT_TYPE, Counter, Gauge, type GaugeOptions, Histogram, Registry } from "./metrics.ts";
 export { GatewayTelemetry } from "./telemetry.ts";

@@ -1,10 +1,12 @@
 /**
  * What the gateway counts, for `/metrics` (Prometheus text): invocations by
  * function and status, their duration, cold starts, 0-RTT accepted and
- * rejected on the hop to the worker, and live workers per function.
+ * rejected on the hop to the worker, live workers per function, requests per
+ * listener, and 0-RTT requests refused as possible replays.
  *
  * @module
  */
+import type { IngressInfo } from "./listeners.ts";
 import { type Counter, type Histogram, Registry } from "./metrics.ts";
 
 /** The gateway's metrics, and the call that records one invocation. */
@@ -16,6 +18,8 @@ export class GatewayTelemetry {
   #coldStarts: Counter;
   #zeroRtt: Counter;
   #internal: Counter;
+  #ingress: Counter;
+  #tooEarly: Counter;
   #counts = new Map<string, number>();
 
   /** `workers` reports live workers per function when `/metrics` is read. */
@@ -45,6 +49,16 @@ export class GatewayTelemetry {
       "First requests on new connections from functions to the gateway, by whether they came in 0-RTT.",
       ["early_data"],
     );
+    this.#ingress = this.registry.counter(
+      "qfaas_requests_total",
+      "Requests received, by listener (http, https, h3, internal) and whether they came in 0-RTT.",
+      ["protocol", "early_data"],
+    );
+    this.#tooEarly = this.registry.counter(
+      "qfaas_too_early_total",
+      "Requests in 0-RTT answered 425 because they might be replays, by listener.",
+      ["protocol"],
+    );
     this.registry.gauge("qfaas_workers", "Live worker processes.", ["function"], {
       collect: function* () {
         for (const [name, count] of workers()) yield [{ function: name }, count];
@@ -69,6 +83,16 @@ export class GatewayTelemetry {
   /** Records a request from a function on the internal listener (only new connections count). */
   recordInternal(firstOnConnection: boolean, earlyData: boolean): void {
     if (firstOnConnection) this.#internal.inc({ early_data: String(earlyData) });
+  }
+
+  /** Records a request as it reaches a listener. */
+  recordIngress(info: IngressInfo): void {
+    this.#ingress.inc({ protocol: info.protocol, early_data: String(info.earlyData) });
+  }
+
+  /** Records a request in 0-RTT refused with 425 Too Early. */
+  recordTooEarly(protocol: IngressInfo["protocol"]): void {
+    this.#tooEarly.inc({ protocol });
   }
 
   /** Invocations of `name` so far (for `/system/functions`). */

@@ -14,6 +14,7 @@ import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection } from "./qpack.ts";
+import { NONCE_HEADER } from "./replay_guard.ts";
 import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
 /** When a request may travel in 0-RTT early data. */
@@ -45,6 +46,11 @@ export interface H3ClientOptions extends H3SessionOptions {
   limits?: QuicLimits;
   /** Reuse connections per origin (default true); false opens one per request and closes it after. */
   pool?: boolean;
+  /**
+   * Give each request sent in 0-RTT a single-use nonce (`x-qfaas-nonce`), so a server's
+   * `ReplayGuard` can prove it fresh even when it is not idempotent. Default true.
+   */
+  nonces?: boolean;
 }
 
 /** A response and how its request travelled. */
@@ -184,10 +190,11 @@ export class H3Client {
     const early = stream.earlyData;
     const reset = streamReset(stream);
     const sending = (async () => {
-      const headers = encodeFrame(
-        FrameType.HEADERS,
-        encodeFieldSection(requestLines(request.method, url, withLength(request.headers, body))),
-      );
+      const lines = requestLines(request.method, url, withLength(request.headers, body));
+      if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
+        lines.push([NONCE_HEADER, crypto.randomUUID().replaceAll("-", "")]);
+      }
+      const headers = encodeFrame(FrameType.HEADERS, encodeFieldSection(lines));
       if (body) {
         await stream.write(headers);
         await writeData(stream, body, true);

@@ -9,7 +9,6 @@
  */
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
 import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
-import { NONCE_HEADER } from "../watchdog/mod.ts";
 import { FunctionPool, type Lease, type PoolOptions } from "./pool.ts";
 import { type FunctionSpec, spawnWorker, type WorkerLogLine } from "./worker_process.ts";
 
@@ -265,12 +264,10 @@ export class Invoker {
     }
     const policy = fn.earlyData ?? "all";
     const client = this.#client(policy, fn.connection === "new");
-    const headers = new Headers(request.headers);
-    // A single-use nonce lets the worker prove a 0-RTT request fresh (425 otherwise).
-    if (policy !== "off") headers.set(NONCE_HEADER, crypto.randomUUID().replaceAll("-", ""));
+    // The client gives a request sent in 0-RTT a single-use nonce the worker checks.
     const result = await client.request(`https://${worker.name}:${worker.port}${path}`, {
       method: request.method,
-      headers,
+      headers: request.headers,
       body: request.body,
     });
     const zeroRtt = !result.earlyData ? "none" : result.earlyDataAccepted ? "accepted" : "rejected";

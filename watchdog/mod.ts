@@ -13,7 +13,6 @@ export {
   watchdogConfig,
 } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
-export { NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
 export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
 export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";

@@ -6,11 +6,10 @@
  *
  * @module
  */
-import { H3Client, serveH3 } from "../h3/mod.ts";
+import { H3Client, ReplayGuard, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import type { WatchdogConfig } from "./config.ts";
 import type { FunctionHandler } from "./function_loader.ts";
-import { ReplayGuard } from "./replay_guard.ts";
 
 /** A running watchdog. */
 export interface Watchdog {
