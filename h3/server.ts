@@ -13,13 +13,17 @@ import {
   QuicStreamError,
   type QuicStreamLike,
 } from "../quic/mod.ts";
-import { bodyStream, eventSource, readHead, writeBody } from "./body.ts";
+import { bodyStream, eventSource, readHead, writeBody, writeData } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, FrameType } from "./frames.ts";
 import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection, FieldSectionTooLarge } from "./qpack.ts";
 import { H3Session, type H3SessionOptions, type StreamReset, streamReset } from "./session.ts";
+import { settleBody } from "./settled_body.ts";
+
+/** Response bodies up to this size that are complete when returned go out with a length. */
+const SETTLE_MAX_BYTES = 64 * 1024;
 
 /** What the handler learns about a request beyond the request itself. */
 export interface H3RequestInfo {
@@ -260,15 +264,23 @@ class ServerConnection {
   }
 
   async #respond(stream: QuicStreamLike, method: string, response: Response): Promise<void> {
-    const headers = encodeFrame(
-      FrameType.HEADERS,
-      encodeFieldSection(responseLines(response.status, response.headers)),
-    );
+    const lines = responseLines(response.status, response.headers);
     if (response.body && method !== "HEAD" && !NO_BODY_STATUS.has(response.status)) {
-      await stream.write(headers);
-      await writeBody(stream, response.body);
+      const body = await settleBody(response.body, SETTLE_MAX_BYTES);
+      if ("bytes" in body) {
+        // Complete already: say its length, and send headers, data and FIN in one flight.
+        if (!response.headers.has("content-length")) {
+          lines.push(["content-length", String(body.bytes.byteLength)]);
+        }
+        await stream.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+        await writeData(stream, body.bytes, true);
+        return;
+      }
+      await stream.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+      await writeBody(stream, body.stream);
       await stream.write(new Uint8Array(0), true);
     } else {
+      const headers = encodeFrame(FrameType.HEADERS, encodeFieldSection(lines));
       await response.body?.cancel();
       await stream.write(headers, true);
     }
