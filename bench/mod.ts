@@ -17,6 +17,12 @@ export {
   type InvokerBenchReport,
   runInvokerBench,
 } from "./invoker_bench.ts";
+export {
+  formatGatewayBench,
+  type GatewayBenchOptions,
+  type GatewayBenchReport,
+  runGatewayBench,
+} from "./gateway_bench.ts";
 export { formatH3Bench, type H3BenchOptions, type H3BenchReport, runH3Bench } from "./h3_bench.ts";
 export { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 export { summarize, type Summary } from "./stats.ts";

@@ -5,9 +5,11 @@
  */
 import { defineCommand } from "citty";
 import {
+  formatGatewayBench,
   formatH3Bench,
   formatInvokerBench,
   formatQuicBench,
+  runGatewayBench,
   runH3Bench,
   runInvokerBench,
   runQuicBench,
@@ -148,11 +150,43 @@ const invoker = defineCommand({
     ),
 });
 
+const gateway = defineCommand({
+  meta: {
+    name: "gateway",
+    description:
+      "qfaas dev end to end: warm requests through the gateway vs Deno.serve, first requests, start-up",
+  },
+  args: {
+    runs: { type: "string", default: "300", description: "measured rounds per scenario" },
+    "cold-runs": {
+      type: "string",
+      default: "10",
+      description: "first requests to never-called functions, and qfaas dev starts",
+    },
+    out: {
+      type: "string",
+      default: "docs/results/gateway-bench.json",
+      description: "where to write the JSON report",
+    },
+  },
+  run: ({ args }) =>
+    runSuite(
+      "gateway",
+      () => ({
+        runs: positiveInteger("runs", args.runs),
+        coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
+      }),
+      runGatewayBench,
+      formatGatewayBench,
+      args.out,
+    ),
+});
+
 /** `qfaas bench <suite>`. */
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
     description: "Measure QFaaS against TCP and TLS, side by side in one run",
   },
-  subCommands: { quic, h3, invoker },
+  subCommands: { quic, h3, invoker, gateway },
 });
