@@ -1,7 +1,8 @@
 /**
  * `deno task bench:gateway` — what a user of `qfaas dev` gets, on loopback:
  * a warm request end user → gateway → worker (HTTP/1.1 keep-alive, HTTPS
- * and HTTP/3 at the edge) against the same handler on its own `Deno.serve`;
+ * and HTTP/3 at the edge; HTTP/3, or plain TCP for comparison, to the
+ * worker) against the same handler on its own `Deno.serve`;
  * the first request to each function with its worker spawned on demand; and
  * how long `qfaas dev` takes to be ready. `qfaas dev` and the baseline run as
  * their own processes; this one is only the client.
@@ -85,14 +86,18 @@ async function readUntil(
   }
 }
 
-/** A functions directory: echo, and `cold` copies of it that nobody has called yet. */
+/**
+ * A functions directory: echo; echo-tcp, the same handler reached over plain
+ * TCP (to show what the HTTP/3 hop costs); and `cold` copies nobody has called.
+ */
 async function functionsDir(cold: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "qfaas-bench-gateway-" });
-  const names = ["echo", ...Array.from({ length: cold }, (_, i) => `cold-${i + 1}`)];
+  const names = ["echo", "echo-tcp", ...Array.from({ length: cold }, (_, i) => `cold-${i + 1}`)];
   for (const name of names) {
     await Deno.mkdir(join(dir, name));
     await Deno.copyFile(ECHO, join(dir, name, "main.ts"));
   }
+  await Deno.writeTextFile(join(dir, "echo-tcp", "qfaas.json"), '{ "transport": "tcp" }\n');
   return dir;
 }
 
@@ -162,6 +167,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     const scenarios: Record<string, Scenario> = {
       direct_deno_serve_h1: () => timed(() => hello(fetch(`http://127.0.0.1:${port}/hello`))),
       gateway_h1: () => timed(() => hello(fetch(`${dev.http}/function/echo/hello`))),
+      gateway_h1_worker_tcp: () => timed(() => hello(fetch(`${dev.http}/function/echo-tcp/hello`))),
       gateway_https: () =>
         timed(() => hello(fetch(`${dev.https}/function/echo/hello`, { client: https }))),
       gateway_h3: () =>
@@ -170,7 +176,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
     await recorder.interleave(scenarios, 50, options.runs);
     await recorder.backToBack(
       scenarios,
-      ["gateway_h1", "direct_deno_serve_h1"],
+      ["gateway_h1", "gateway_h1_worker_tcp", "direct_deno_serve_h1"],
       200,
       5 * options.runs,
     );

@@ -10,7 +10,7 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
-import type { WorkerLogLine } from "../invoker/mod.ts";
+import type { InvokerFunction, WorkerLogLine } from "../invoker/mod.ts";
 import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
 import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "./discover.ts";
 
@@ -48,6 +48,9 @@ export interface DevServer {
 
 const COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
 
+/** The function as the invoker runs it, with its language for `/system/functions`. */
+const described = (f: DiscoveredFunction): InvokerFunction => ({ ...f.fn, runtime: f.runtime });
+
 /** Discovers, serves and watches; throws if the directory holds no function. */
 export async function startDev(options: DevOptions): Promise<DevServer> {
   const dir = resolve(options.dir);
@@ -69,7 +72,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
 
   const started = performance.now();
   const gateway = await startGateway({
-    functions: discovery.functions.map((f) => f.fn),
+    functions: discovery.functions.map(described),
     ca: await devCa(),
     store: new MemoryStore(),
     listen: {
@@ -144,10 +147,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       names.push(name);
       if (before) {
         print(`${label(name)} reloading (requests in flight finish on the old code)`);
-        await gateway.invoker.replace(f.fn);
+        await gateway.invoker.replace(described(f));
       } else {
         print(`${label(name)} added: ${gateway.http}/function/${name}`);
-        gateway.invoker.register(f.fn);
+        gateway.invoker.register(described(f));
       }
     }
     for (const name of [...functions.keys()]) {

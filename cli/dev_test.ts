@@ -88,6 +88,13 @@ Deno.test("dev: serves the examples; invoke (-d, @file, stdin, -X, -H, --http3) 
     const rows = list.stdout.trim().split("\n").map((row) => row.split(/\s+/));
     assert.deepEqual(rows[0], ["NAME", "RUNTIME", "TRANSPORT", "WORKERS", "INVOCATIONS"]);
     assert.deepEqual(rows.find((r) => r[0] === "echo"), ["echo", "deno", "h3", "1", "5"]);
+    assert.deepEqual(rows.find((r) => r[0] === "hello-python"), [
+      "hello-python",
+      "python",
+      "h3",
+      "0",
+      "0",
+    ]);
     assert.deepEqual(rows.map((r) => r[0]).slice(1), ["chain", "echo", "hello-python", "megabyte"]);
   } finally {
     await dev.stop();

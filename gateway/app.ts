@@ -84,7 +84,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
 
   const describe = (fn: InvokerFunction) => ({
     name: fn.name,
-    runtime: fn.module ? "deno" : "upstream",
+    runtime: fn.runtime ?? (fn.module ? "deno" : "upstream"),
     ...(fn.upstream ? { envProcess: fn.upstream.fprocess } : {}),
     transport: fn.transport ?? "h3",
     replicas: invoker.pool(fn.name).size,

@@ -18,6 +18,8 @@ export interface InvokerFunction extends FunctionSpec, PoolOptions {
   connection?: "keep-alive" | "new";
   /** Which requests may ride 0-RTT to workers. Default "all" (workers check nonces). */
   earlyData?: EarlyDataPolicy;
+  /** What the function is written in, for listings ("python"); default "deno" or "upstream". */
+  runtime?: string;
 }
 
 /** Options of an `Invoker`. */
