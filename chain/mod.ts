@@ -28,12 +28,15 @@ export interface GatewayLink {
   ca: string;
   /** A session minted for the gateway's internal listener: the first call is 0-RTT. */
   session: Uint8Array | null;
+  /** Where the gateway's "localhost" is when it runs on another host; default 127.0.0.1. */
+  address?: string;
 }
 
 /** The environment variables the invoker gives every worker. */
 export const GATEWAY_ENV = {
   url: "QFAAS_GATEWAY_URL",
   session: "QFAAS_GATEWAY_SESSION",
+  address: "QFAAS_GATEWAY_ADDRESS",
   ca: "QFAAS_CA",
 } as const;
 
@@ -43,7 +46,12 @@ export function gatewayLink(env: Record<string, string | undefined>): GatewayLin
   const ca = env[GATEWAY_ENV.ca];
   if (!url || !ca) return null;
   const session = env[GATEWAY_ENV.session];
-  return { url: new URL(url).origin, ca, session: session ? Uint8Array.fromBase64(session) : null };
+  return {
+    url: new URL(url).origin,
+    ca,
+    session: session ? Uint8Array.fromBase64(session) : null,
+    ...(env[GATEWAY_ENV.address] ? { address: env[GATEWAY_ENV.address] } : {}),
+  };
 }
 
 /** An HTTP/3 client for the gateway whose session store starts with the minted session. */
@@ -54,9 +62,9 @@ export function gatewayClient(link: GatewayLink): H3Client {
   return new H3Client({
     ca: link.ca,
     sessions,
-    // The gateway's internal listener is on loopback; its certificate names localhost.
+    // The gateway's certificate names localhost; it listens on loopback unless placed elsewhere.
     resolve: (url) => ({
-      hostname: url.hostname === "localhost" ? "127.0.0.1" : url.hostname,
+      hostname: url.hostname === "localhost" ? link.address ?? "127.0.0.1" : url.hostname,
       port: Number(url.port || gateway.port || 443),
       serverName: url.hostname,
     }),

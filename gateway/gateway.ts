@@ -8,7 +8,12 @@
  */
 import { GATEWAY_ENV } from "../chain/mod.ts";
 import { ReplayGuard, serveH3 } from "../h3/mod.ts";
-import { Invoker, type InvokerFunction, type WorkerLogLine } from "../invoker/mod.ts";
+import {
+  Invoker,
+  type InvokerFunction,
+  type WorkerLogLine,
+  type WorkerPlacement,
+} from "../invoker/mod.ts";
 import { mintSession, quicheEngine, TICKET_KEY_LENGTH } from "../quic/mod.ts";
 import { type CertificateAuthority, issueLeaf, type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
@@ -26,6 +31,12 @@ function tooEarly(): Response {
   );
 }
 
+/** `hostname` when it is one concrete IP address other than loopback, for the certificate. */
+function listenAddress(hostname: string | undefined): string[] {
+  if (!hostname || ["0.0.0.0", "::", "127.0.0.1", "::1", "localhost"].includes(hostname)) return [];
+  return /^[\d.]+$|:/.test(hostname) ? [hostname] : [];
+}
+
 /** Options of `startGateway`. */
 export interface GatewayOptions {
   /** The functions to serve (more can be registered on `invoker`). */
@@ -40,6 +51,11 @@ export interface GatewayOptions {
   limits?: GatewayLimits;
   /** Receives workers' output line by line; default: passed through to stderr. */
   onWorkerLog?: (line: WorkerLogLine) => void;
+  /**
+   * Run workers on another host (a network namespace). The internal listener
+   * then binds `listen.hostname`, which must be an address workers can reach.
+   */
+  placement?: WorkerPlacement;
 }
 
 /** A running gateway. */
@@ -68,27 +84,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const leaf = await issueLeaf(ca, {
     commonName: "localhost",
     dnsNames: ["localhost"],
-    ipAddresses: ["127.0.0.1", "::1"],
+    // And the address it listens on, for clients on other hosts (a bench's namespaces).
+    ipAddresses: ["127.0.0.1", "::1", ...listenAddress(options.listen?.hostname)],
   });
   const internalTls = {
     ...leaf,
     ticketKey: crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH)),
   };
+  const internalHost = options.placement ? options.listen?.hostname : "127.0.0.1";
+  if (!internalHost || internalHost === "0.0.0.0" || internalHost === "::") {
+    throw new TypeError(
+      "Cannot place workers elsewhere: listen.hostname must be this host's address as workers see it",
+    );
+  }
   const internal = await quicheEngine.listen({
-    hostname: "127.0.0.1",
+    hostname: internalHost,
     port: 0,
     tls: internalTls,
     alpn: ["h3"],
-    validateAddress: false, // loopback only: nobody can spoof a worker's address
+    validateAddress: false, // workers only: loopback, or the bench's private links
   });
   const internalUrl = `https://localhost:${internal.addr.port}`;
   const invoker: Invoker = new Invoker({
     ca,
     store,
     onWorkerLog: options.onWorkerLog,
+    placement: options.placement,
     workerEnv: () => ({
       [GATEWAY_ENV.url]: internalUrl,
       gateway_url: internalUrl, // the OpenFaaS name for it
+      ...(options.placement ? { [GATEWAY_ENV.address]: internalHost } : {}),
       [GATEWAY_ENV.session]: mintSession({
         server: internalTls,
         ca: ca.cert,

@@ -10,7 +10,12 @@
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
 import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
 import { FunctionPool, type Lease, type PoolOptions } from "./pool.ts";
-import { type FunctionSpec, spawnWorker, type WorkerLogLine } from "./worker_process.ts";
+import {
+  type FunctionSpec,
+  spawnWorker,
+  type WorkerLogLine,
+  type WorkerPlacement,
+} from "./worker_process.ts";
 
 /** A function as the invoker runs it. */
 export interface InvokerFunction extends FunctionSpec, PoolOptions {
@@ -32,6 +37,8 @@ export interface InvokerOptions {
   workerEnv?: () => Record<string, string>;
   /** Receives workers' output line by line; default: passed through to stderr. */
   onWorkerLog?: (line: WorkerLogLine) => void;
+  /** Run workers on another host (a network namespace); default on loopback here. */
+  placement?: WorkerPlacement;
 }
 
 /** A function that does not exist. */
@@ -134,6 +141,7 @@ export class Invoker {
           spawnWorker(fn, this.#options.ca, this.#options.store, {
             env: this.#options.workerEnv?.(),
             onLog: this.#options.onWorkerLog,
+            placement: this.#options.placement,
           }),
         fn,
       );
@@ -235,9 +243,10 @@ export class Invoker {
     const url = new URL(request.url);
     const path = `${url.pathname}${url.search}`;
     if (worker.transport !== "h3") {
+      const loopback = worker.address === "127.0.0.1";
       const base = worker.transport === "tls"
-        ? `https://localhost:${worker.port}`
-        : `http://127.0.0.1:${worker.port}`;
+        ? `https://${loopback ? "localhost" : worker.address}:${worker.port}`
+        : `http://${worker.address}:${worker.port}`;
       const client = fn.connection === "new"
         ? Deno.createHttpClient(
           worker.transport === "tls" ? { caCerts: [this.#options.ca.cert] } : {},
@@ -286,7 +295,10 @@ export class Invoker {
     if (existing) return existing;
     const store = this.#options.store;
     const sessions: SessionStore = {
-      get: (origin) => store.get(new URL(origin).hostname),
+      get: (origin) => {
+        const session = store.get(new URL(origin).hostname);
+        return session?.byteLength ? session : undefined; // empty: alive, not pre-seeded
+      },
       set: (origin, session) => {
         const worker = new URL(origin).hostname;
         // A live worker has an entry (its minted session, from spawn until exit): a
@@ -300,7 +312,7 @@ export class Invoker {
       sessions,
       pool: !perRequest,
       resolve: (url) => ({
-        hostname: "127.0.0.1",
+        hostname: this.#options.placement?.address ?? "127.0.0.1",
         port: Number(url.port),
         serverName: url.hostname,
       }),

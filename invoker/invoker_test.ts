@@ -36,6 +36,17 @@ Deno.test("invoker: the first request to a never-started worker is a cold start,
   assert.equal(second.headers.get("x-qfaas-worker"), first.headers.get("x-qfaas-worker"), "reused");
 });
 
+Deno.test("invoker: without pre-seeding, a new worker's first connection is a full handshake; the next resumes in 0-RTT", async () => {
+  await using bed = invokerWith({ preseed: false, connection: "new" });
+  const first = await bed.call("/one");
+  assert.equal(await first.text(), "GET /one");
+  assert.equal(first.headers.get("x-qfaas-cold-start"), "1");
+  assert.equal(first.headers.get("x-qfaas-0rtt"), "none", "no session to offer yet");
+  const second = await bed.call("/two");
+  assert.equal(await second.text(), "GET /two");
+  assert.equal(second.headers.get("x-qfaas-0rtt"), "accepted", "the worker's own ticket");
+});
+
 Deno.test("invoker: N concurrent requests scale the pool up to N workers, within max", async () => {
   await using bed = invokerWith({ max: 3 });
   const responses = await Promise.all([1, 2, 3].map(() => bed.call("/slow")));

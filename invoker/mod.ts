@@ -11,5 +11,6 @@ export {
   type SpawnOptions,
   spawnWorker,
   type WorkerLogLine,
+  type WorkerPlacement,
   type WorkerProcess,
 } from "./worker_process.ts";

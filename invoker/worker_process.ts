@@ -27,6 +27,19 @@ export interface FunctionSpec {
   maxInflight?: number;
   /** V8 old-space limit for the worker, MiB. Default 128. */
   memoryMiB?: number;
+  /**
+   * Put a minted session in the 0-RTT store at spawn, so the first request is
+   * 0-RTT (default true); false leaves the first connection to a full handshake.
+   */
+  preseed?: boolean;
+}
+
+/** Where workers run: another host (a network namespace), reached at `address`. */
+export interface WorkerPlacement {
+  /** Command prefix that runs a process there, e.g. ["ip", "netns", "exec", "workers"]. */
+  prefix: readonly string[];
+  /** The address workers listen on and are reached at there. */
+  address: string;
 }
 
 /** A running worker process. */
@@ -35,7 +48,9 @@ export interface WorkerProcess {
   readonly name: string;
   /** How it is reached: h3, tls or tcp. */
   readonly transport: Transport;
-  /** The port the watchdog listens on (loopback). */
+  /** The address the watchdog listens on (127.0.0.1 unless placed elsewhere). */
+  readonly address: string;
+  /** The port the watchdog listens on. */
   readonly port: number;
   /** The process id (for metrics such as RSS). */
   readonly pid: number;
@@ -113,6 +128,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Receives the worker's output line by line; default: passed through to our stderr. */
   onLog?: (line: WorkerLogLine) => void;
+  /** Run the worker on another host; default here, on loopback. */
+  placement?: WorkerPlacement;
 }
 
 const encoder = new TextEncoder();
@@ -129,8 +146,15 @@ export async function spawnWorker(
   const started = performance.now();
   const transport = spec.transport ?? "h3";
   const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  const identity = await issueWorkerIdentity(ca, name);
-  if (transport === "h3") store.set(name, identity.session);
+  const placement = options.placement;
+  const address = placement?.address ?? "127.0.0.1";
+  const identity = await issueWorkerIdentity(ca, name, {
+    ipAddresses: placement ? [placement.address] : [],
+  });
+  // An entry from spawn to exit says the worker is alive; without pre-seeding it is empty.
+  if (transport === "h3") {
+    store.set(name, spec.preseed === false ? new Uint8Array(0) : identity.session);
+  }
   const inherited = Object.fromEntries(
     // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
     ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"]
@@ -145,6 +169,7 @@ export async function spawnWorker(
     ...spec.env,
     QFAAS_WORKER: name,
     QFAAS_TRANSPORT: transport,
+    QFAAS_HOSTNAME: address,
     QFAAS_TLS_CERT: identity.cert,
     QFAAS_TLS_KEY: identity.key,
     QFAAS_TICKET_KEY: identity.ticketKey.toBase64(),
@@ -170,7 +195,7 @@ export async function spawnWorker(
   ];
   // Its own session and process group (setsid execs in place, so the pid is
   // the group id): killing the worker then takes its upstream process along.
-  const [command, ...args] = SETSID ? [SETSID, ...deno] : deno;
+  const [command, ...args] = [...(placement?.prefix ?? []), ...(SETSID ? [SETSID] : []), ...deno];
   const child = new Deno.Command(command, {
     args,
     env,
@@ -202,6 +227,7 @@ export async function spawnWorker(
   return {
     name,
     transport,
+    address,
     port,
     pid: child.pid,
     spawnMs: performance.now() - started,

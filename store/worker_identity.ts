@@ -30,6 +30,8 @@ export interface IdentityOptions {
   alpn?: readonly string[];
   /** The worker's QUIC limits, which 0-RTT remembers (RFC 9000 §7.4.1). */
   limits?: QuicLimits;
+  /** Addresses besides loopback the certificate names (a worker on another host). */
+  ipAddresses?: readonly string[];
 }
 
 /** Issues a worker's certificate and ticket key and mints the session for its first connection. */
@@ -44,7 +46,7 @@ export async function issueWorkerIdentity(
   const leaf = await issueLeaf(ca, {
     commonName: name,
     dnsNames: [name, "localhost"],
-    ipAddresses: ["127.0.0.1", "::1"],
+    ipAddresses: ["127.0.0.1", "::1", ...(options.ipAddresses ?? [])],
   });
   const ticketKey = crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH));
   const session = mintSession({
