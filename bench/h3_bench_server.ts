@@ -3,6 +3,7 @@
 // Configured like quic/testdata/echo_server.ts (QFAAS_TEST_QUIC); prints its ports.
 import { H3Client, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
+import { serveHttps } from "../watchdog/mod.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
 const megabyte = new Uint8Array(1024 * 1024).fill(120);
@@ -22,7 +23,11 @@ const listener = await quicheEngine.listen({
 const h3 = serveH3(listener, handler);
 const quiet = { hostname: "127.0.0.1", port: 0, onListen() {} };
 const http = Deno.serve(quiet, handler);
-const https = Deno.serve({ ...quiet, cert: config.cert, key: config.key }, handler);
+// HTTPS with Nagle off, as the platform serves it (see watchdog/https_server.ts).
+const https = await serveHttps(
+  { hostname: "127.0.0.1", port: 0, cert: config.cert, key: config.key },
+  handler,
+);
 
 // Warm the HTTP/3 path once, as a worker does before it reports ready.
 const self = new H3Client({ ca: config.ca });

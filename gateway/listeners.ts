@@ -1,5 +1,6 @@
 /**
- * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3) over TCP, and
+ * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3) over TCP (with
+ * Nagle off: see watchdog/https_server.ts), and
  * HTTP/3 over UDP on the HTTPS port with Retry address validation, each
  * serving the same fetch handler. TCP responses advertise HTTP/3 in
  * `alt-svc` (RFC 7838) so browsers move over.
@@ -8,6 +9,7 @@
  */
 import { type H3Server, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
+import { type HttpsServer, serveHttps } from "../watchdog/mod.ts";
 
 /** Where and how to listen. */
 export interface ListenOptions {
@@ -62,7 +64,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   const hostname = options.hostname ?? "127.0.0.1";
   const httpPort = options.httpPort === undefined ? 8080 : options.httpPort;
   const httpsPort = options.httpsPort === undefined ? 8443 : options.httpsPort;
-  const servers: Deno.HttpServer[] = [];
+  const servers: (Deno.HttpServer | HttpsServer)[] = [];
   let h3: H3Server | null = null;
   let h3Port: number | null = null;
   let https: string | null = null;
@@ -83,13 +85,10 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   };
   try {
     if (httpsPort !== null) {
-      const secure = Deno.serve({
-        hostname,
-        port: httpsPort,
-        cert: options.tls.cert,
-        key: options.tls.key,
-        onListen() {},
-      }, (request) => advertise(request, { protocol: "https", earlyData: false }));
+      const secure = await serveHttps(
+        { hostname, port: httpsPort, cert: options.tls.cert, key: options.tls.key },
+        (request) => advertise(request, { protocol: "https", earlyData: false }),
+      );
       servers.push(secure);
       const port = secure.addr.port;
       https = origin("https", hostname, port);

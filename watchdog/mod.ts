@@ -15,4 +15,5 @@ export {
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
+export { type HttpsOptions, type HttpsServer, serveHttps } from "./https_server.ts";
 export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";

@@ -143,12 +143,19 @@ export async function startWatchdog(
       shutdown: () => server.shutdown(),
     };
   }
-  const server = Deno.serve({
-    hostname: config.hostname,
-    port: config.port,
-    onListen() {},
-    ...(config.transport === "tls" ? { cert: config.tls!.cert, key: config.tls!.key } : {}),
-  }, (request) => guarded.handle(request, false));
+  const handle = (request: Request) => guarded.handle(request, false);
+  // Loaded only for tls workers: the other transports start without node:https.
+  const server = config.transport === "tls"
+    ? await (await import("./https_server.ts")).serveHttps(
+      {
+        hostname: config.hostname,
+        port: config.port,
+        cert: config.tls!.cert,
+        key: config.tls!.key,
+      },
+      handle,
+    )
+    : Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handle);
   return {
     port: server.addr.port,
     get inflight() {

@@ -12,6 +12,7 @@
 import { quicheEngine } from "../mod.ts";
 import { warmUp } from "../warm_up.ts";
 import { readToEnd } from "../_test_helpers.ts";
+import { serveHttps } from "../../watchdog/https_server.ts";
 import type { QuicConn, QuicStreamLike } from "../mod.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
@@ -86,12 +87,12 @@ function httpHandler(request: Request): Response {
   );
 }
 const ports: Record<string, number> = {};
-const httpServers: Deno.HttpServer<Deno.NetAddr>[] = [];
+const httpServers: { addr: { port: number }; shutdown(): Promise<void> }[] = [];
 if (config.http) {
-  const quiet = { onListen() {} };
-  httpServers.push(Deno.serve({ hostname, port: 0, ...quiet }, httpHandler));
+  httpServers.push(Deno.serve({ hostname, port: 0, onListen() {} }, httpHandler));
+  // HTTPS with Nagle off, as the platform serves it (see watchdog/https_server.ts).
   httpServers.push(
-    Deno.serve({ hostname, port: 0, cert: config.cert, key: config.key, ...quiet }, httpHandler),
+    await serveHttps({ hostname, port: 0, cert: config.cert, key: config.key }, httpHandler),
   );
   ports.http = httpServers[0].addr.port;
   ports.https = httpServers[1].addr.port;

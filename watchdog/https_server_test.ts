@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { createCa, issueLeaf } from "../store/mod.ts";
+import { serveHttps } from "./https_server.ts";
+
+Deno.test("serveHttps: answers over TLS with the handler's response, body and headers", async () => {
+  const ca = await createCa("https test CA");
+  const leaf = await issueLeaf(ca, { commonName: "localhost", dnsNames: ["localhost"] });
+  const server = await serveHttps(
+    { hostname: "127.0.0.1", port: 0, ...leaf },
+    async (request) =>
+      new Response(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`, {
+        status: 201,
+        headers: { "x-test": "yes" },
+      }),
+  );
+  const client = Deno.createHttpClient({ caCerts: [ca.cert] });
+  try {
+    const response = await fetch(`https://localhost:${server.addr.port}/a`, {
+      method: "POST",
+      body: "hi",
+      client,
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get("x-test"), "yes");
+    assert.equal(await response.text(), "POST /a hi");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("serveHttps: a port in use is Deno.errors.AddrInUse, as from Deno.serve", async () => {
+  const ca = await createCa("https test CA");
+  const leaf = await issueLeaf(ca, { commonName: "localhost", dnsNames: ["localhost"] });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await assert.rejects(
+      serveHttps(
+        { hostname: "127.0.0.1", port: (taken.addr as Deno.NetAddr).port, ...leaf },
+        () => new Response("x"),
+      ),
+      Deno.errors.AddrInUse,
+    );
+  } finally {
+    taken.close();
+  }
+});
