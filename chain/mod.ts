@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { H3Client } from "../h3/mod.ts";
+import { H3Client, type H3ClientOptions } from "../h3/mod.ts";
 
 /** How a worker reaches the gateway, read from its environment. */
 export interface GatewayLink {
@@ -54,12 +54,19 @@ export function gatewayLink(env: Record<string, string | undefined>): GatewayLin
   };
 }
 
-/** An HTTP/3 client for the gateway whose session store starts with the minted session. */
-export function gatewayClient(link: GatewayLink): H3Client {
-  const sessions = new Map<string, Uint8Array>();
-  if (link.session) sessions.set(link.url, link.session);
+/**
+ * An HTTP/3 client for the gateway whose session store starts with the minted
+ * session; `options` can keep sessions elsewhere, or open a connection per request.
+ */
+export function gatewayClient(
+  link: GatewayLink,
+  options: Pick<H3ClientOptions, "sessions" | "pool" | "earlyData"> = {},
+): H3Client {
+  const sessions = options.sessions ?? new Map<string, Uint8Array>();
+  if (link.session && !sessions.get(link.url)) sessions.set(link.url, link.session);
   const gateway = new URL(link.url);
   return new H3Client({
+    ...options,
     ca: link.ca,
     sessions,
     // The gateway's certificate names localhost; it listens on loopback unless placed elsewhere.

@@ -134,7 +134,7 @@ export async function startWatchdog(
       request.headers.has(WARM_UP_HEADER)
         ? new Response(null, { status: 204 })
         : guarded.handle(request, info.earlyData));
-    if (config.ca) await warmUp(`https://localhost:${listener.addr.port}/`, config.ca);
+    if (config.ca) await warmUp(config.hostname, listener.addr.port, config.ca);
     return {
       port: listener.addr.port,
       get inflight() {
@@ -143,7 +143,10 @@ export async function startWatchdog(
       shutdown: () => server.shutdown(),
     };
   }
-  const handle = (request: Request) => guarded.handle(request, false);
+  const handle = (request: Request) =>
+    request.headers.has(WARM_UP_HEADER)
+      ? new Response(null, { status: 204 })
+      : guarded.handle(request, false);
   // Loaded only for tls workers: the other transports start without node:https.
   const server = config.transport === "tls"
     ? await (await import("./https_server.ts")).serveHttps(
@@ -156,6 +159,8 @@ export async function startWatchdog(
       handle,
     )
     : Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handle);
+  // Warm like an h3 worker, so that transports are compared on equal terms.
+  await warmUpTcp(config, server.addr.port);
   return {
     port: server.addr.port,
     get inflight() {
@@ -165,6 +170,21 @@ export async function startWatchdog(
   };
 }
 
+/** One request through the whole HTTP/1.1 path (TLS or not) before reporting ready. */
+async function warmUpTcp(config: WatchdogConfig, port: number): Promise<void> {
+  const tls = config.transport === "tls";
+  if (tls && !config.ca) return;
+  const client = Deno.createHttpClient(tls ? { caCerts: [config.ca!] } : {});
+  try {
+    // The certificate names the listening address too, so this verifies as clients do.
+    const url = `${tls ? "https" : "http"}://${config.hostname}:${port}/`;
+    await (await fetch(url, { method: "OPTIONS", headers: { [WARM_UP_HEADER]: "1" }, client }))
+      .arrayBuffer();
+  } finally {
+    client.close();
+  }
+}
+
 /** Marks the watchdog's own warm-up request. */
 const WARM_UP_HEADER = "x-qfaas-warm-up";
 
@@ -172,9 +192,11 @@ const WARM_UP_HEADER = "x-qfaas-warm-up";
  * One request through the whole HTTP/3 path before reporting ready: the first
  * real request then pays no start-up cost (measured: ~32 ms cold, ~2 ms warm).
  */
-async function warmUp(url: string, ca: string): Promise<void> {
-  const client = new H3Client({ ca });
+async function warmUp(hostname: string, port: number, ca: string): Promise<void> {
+  // The certificate names localhost; the listener may be on another address (a bench host).
+  const client = new H3Client({ ca, resolve: () => ({ hostname, port, serverName: "localhost" }) });
   try {
+    const url = `https://localhost:${port}/`;
     await (await client.fetch(url, { method: "OPTIONS", headers: { [WARM_UP_HEADER]: "1" } }))
       .arrayBuffer();
   } finally {
