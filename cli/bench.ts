@@ -14,6 +14,12 @@ import {
   runInvokerBench,
   runQuicBench,
 } from "../bench/mod.ts";
+import {
+  formatPaperBench,
+  type PaperBenchOptions,
+  PRESETS,
+  runPaperBench,
+} from "../bench/paper/mod.ts";
 
 /**
  * Runs one suite: parses its options (a mistake there is a usage error: one
@@ -182,11 +188,76 @@ const gateway = defineCommand({
     ),
 });
 
+const paper = defineCommand({
+  meta: {
+    name: "paper",
+    description:
+      "The QFaaS paper's §5 over emulated networks (network namespaces; needs root): tcp, tls, h3",
+  },
+  args: {
+    quick: { type: "boolean", default: false, description: "a few samples of each (≤ 5 min)" },
+    loopback: {
+      type: "boolean",
+      default: false,
+      description: "no namespaces and no delay (RTT 0 only; no root needed): for development",
+    },
+    samples: { type: "string", description: "samples per series (default 100; quick 10)" },
+    rtt: { type: "string", description: "round-trip time of the main scenarios, ms (default 1)" },
+    out: {
+      type: "string",
+      default: "docs/results",
+      description: "where to write paper-bench.json, the charts and paper-summary.json",
+    },
+  },
+  async run({ args }) {
+    const preset = PRESETS[args.quick ? "quick" : "full"];
+    let options: PaperBenchOptions;
+    try {
+      const rttMs = args.rtt === undefined ? (args.loopback ? 0 : preset.rttMs) : Number(args.rtt);
+      if (args.loopback && rttMs !== 0) throw new TypeError("--loopback has no delay: use --rtt 0");
+      if (!(rttMs >= 0 && rttMs <= 50)) {
+        throw new TypeError(`--rtt must be a number of ms from 0 to 50, received "${args.rtt}"`);
+      }
+      options = {
+        ...preset,
+        rttMs,
+        sweepMs: args.loopback
+          ? [0]
+          : [...new Set([...preset.sweepMs, rttMs])].sort((a, b) => a - b),
+        loopback: args.loopback,
+        samples: args.samples === undefined
+          ? preset.samples
+          : positiveInteger("samples", args.samples),
+        out: args.out,
+        command: ["deno task bench:paper", ...Deno.args.slice(2)].join(" "),
+      };
+    } catch (error) {
+      console.error(`qfaas bench paper: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    let report;
+    try {
+      report = await runPaperBench(options);
+    } catch (error) {
+      console.error(`qfaas bench paper: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
+    console.log(formatPaperBench(report));
+    const { derived, targets, rttChecks } = report;
+    const summary = `${options.out}/paper-summary.json`;
+    await Deno.writeTextFile(
+      summary,
+      JSON.stringify({ command: options.command, derived, targets, rttChecks }, null, 2) + "\n",
+    );
+    console.log(`\nwrote ${options.out}/paper-bench.json, ${summary} and the charts`);
+  },
+});
+
 /** `qfaas bench <suite>`. */
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
     description: "Measure QFaaS against TCP and TLS, side by side in one run",
   },
-  subCommands: { quic, h3, invoker, gateway },
+  subCommands: { quic, h3, invoker, gateway, paper },
 });

@@ -57,3 +57,35 @@ export function freeUdpPort(): number {
   socket.close();
   return port;
 }
+
+/**
+ * Loads `url` in headless Chromium with HTTP/3 forced for its origin and the
+ * server's certificate pinned by SPKI hash; returns the text of the page's
+ * `<div id="out">` once scripts ran (the page writes its result there).
+ */
+export async function chromiumResult(url: string, spki: string): Promise<string> {
+  const chromium = binary("chromium", "chromium");
+  await using profile = await tempDir();
+  const origin = new URL(url).host;
+  const result = await run(chromium, [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile.path}`,
+    `--origin-to-force-quic-on=${origin}`,
+    "--host-resolver-rules=MAP localhost 127.0.0.1",
+    `--ignore-certificate-errors-spki-list=${spki}`,
+    "--virtual-time-budget=15000",
+    "--dump-dom",
+    url,
+  ], { timeoutMs: 60_000 });
+  const out = /<div id="out">([^<]*)<\/div>/.exec(result.stdout)?.[1];
+  if (out === undefined) {
+    throw new Error(`No result in the page; chromium said: ${result.stderr.slice(-1500)}`);
+  }
+  return out;
+}

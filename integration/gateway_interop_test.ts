@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
 import { createCa, MemoryStore, spkiSha256 } from "../store/mod.ts";
-import { binary, run, tempDir } from "./_peers.ts";
+import { binary, chromiumResult, run, tempDir } from "./_peers.ts";
 
 const ca = await createCa("QFaaS interop CA");
 const examples = new URL("../examples/functions/", import.meta.url).pathname;
@@ -78,28 +78,12 @@ Deno.test("gateway interop: ngtcp2 gtlsclient invokes over h3 through Retry, and
 });
 
 Deno.test("gateway interop: headless Chromium loads a function's page and a 1 MB function over h3", async () => {
-  const chromium = binary("chromium", "chromium");
   await using gw = await gateway();
-  await using profile = await tempDir();
   const origin = `localhost:${gw.h3Port}`;
-  const result = await run(chromium, [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    `--user-data-dir=${profile.path}`,
-    `--origin-to-force-quic-on=${origin}`,
-    "--host-resolver-rules=MAP localhost 127.0.0.1",
-    `--ignore-certificate-errors-spki-list=${await spkiSha256(gw.certificate)}`,
-    "--virtual-time-budget=15000",
-    "--dump-dom",
+  const out = await chromiumResult(
     `https://${origin}/function/page`,
-  ], { timeoutMs: 60_000 });
-  const out = /<div id="out">([^<]*)<\/div>/.exec(result.stdout)?.[1];
-  assert.ok(out, `no result in the page; chromium said: ${result.stderr.slice(-1500)}`);
+    await spkiSha256(gw.certificate),
+  );
   assert.deepEqual(JSON.parse(out), { nav: "h3", big: "h3", size: 1024 * 1024 });
   assert.ok(await metric(gw, 'qfaas_requests_total{protocol="h3",early_data="false"}') >= 2);
 });

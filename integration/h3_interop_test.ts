@@ -5,7 +5,7 @@ import { H3Client, type H3RequestInfo, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import { trustDomain } from "../quic/testing.ts";
 import { spkiSha256 } from "../store/mod.ts";
-import { binary, freeUdpPort, run, tempDir, writePrivate } from "./_peers.ts";
+import { binary, chromiumResult, freeUdpPort, run, tempDir, writePrivate } from "./_peers.ts";
 
 const domain = await trustDomain();
 
@@ -139,28 +139,9 @@ Deno.test("interop: our client → ngtcp2 gtlsserver: GET and POST", async () =>
 });
 
 Deno.test("interop: headless Chromium loads a page and a 1 MB resource from our server over h3", async () => {
-  const chromium = binary("chromium", "chromium");
   await using server = await ourServer();
-  await using profile = await tempDir();
   const origin = `localhost:${server.port}`;
-  const result = await run(chromium, [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    `--user-data-dir=${profile.path}`,
-    `--origin-to-force-quic-on=${origin}`,
-    "--host-resolver-rules=MAP localhost 127.0.0.1",
-    `--ignore-certificate-errors-spki-list=${await spkiSha256(domain.leaf.cert)}`,
-    "--virtual-time-budget=15000",
-    "--dump-dom",
-    `https://${origin}/`,
-  ], { timeoutMs: 60_000 });
-  const out = /<div id="out">([^<]*)<\/div>/.exec(result.stdout)?.[1];
-  assert.ok(out, `no result in the page; chromium said: ${result.stderr.slice(-1500)}`);
+  const out = await chromiumResult(`https://${origin}/`, await spkiSha256(domain.leaf.cert));
   assert.deepEqual(JSON.parse(out), { nav: "h3", big: "h3", size: 1024 * 1024 });
   assert.ok(server.seen.some((s) => s.path === "/big"));
 });

@@ -2,8 +2,8 @@
  * `deno task test`: installs what the tests need, runs them, and ends with a
  * plain "tests: N passed, N failed" line. Works on a fresh clone: Deno comes
  * from npm (`npx -y deno@<pin>`), npm packages from deno.json, and the
- * interop peers (ngtcp2-client, ngtcp2-server, chromium) from Debian when
- * running as root.
+ * interop peers (ngtcp2-client, ngtcp2-server, chromium) and the test bed's
+ * tools (iproute2, iputils-ping, gcc, libc6-dev) from Debian when running as root.
  *
  * Extra arguments go to `deno test` (for example a path or `--filter`).
  *
@@ -15,24 +15,35 @@ async function run(cmd: string, args: string[]): Promise<number> {
   return code;
 }
 
-/** Debian packages the interop tests drive: real HTTP/3 peers that nobody here wrote. */
+/**
+ * Debian packages the tests drive: real HTTP/3 peers that nobody here wrote,
+ * and the paper bench's test bed (namespaces, ping, and a C compiler for the
+ * delay line). Each is found by a file it installs.
+ */
 const DEBIAN = [
-  { binary: "gtlsclient", pkg: "ngtcp2-client" },
-  { binary: "gtlsserver", pkg: "ngtcp2-server" },
-  { binary: "chromium", pkg: "chromium" },
+  { file: "gtlsclient", pkg: "ngtcp2-client" },
+  { file: "gtlsserver", pkg: "ngtcp2-server" },
+  { file: "chromium", pkg: "chromium" },
+  { file: "ip", pkg: "iproute2" },
+  { file: "ping", pkg: "iputils-ping" },
+  { file: "gcc", pkg: "gcc" },
+  { file: "/usr/include/stdio.h", pkg: "libc6-dev" },
 ];
 
-function installed(binary: string): boolean {
-  return ["/usr/bin", "/usr/sbin", "/usr/local/bin"].some((dir) => {
+function installed(file: string): boolean {
+  const paths = file.startsWith("/")
+    ? [file]
+    : ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin"].map((dir) => `${dir}/${file}`);
+  return paths.some((path) => {
     try {
-      return Deno.statSync(`${dir}/${binary}`).isFile;
+      return Deno.statSync(path).isFile;
     } catch {
       return false;
     }
   });
 }
 
-const missing = DEBIAN.filter((p) => !installed(p.binary)).map((p) => p.pkg);
+const missing = DEBIAN.filter((p) => !installed(p.file)).map((p) => p.pkg);
 if (missing.length > 0) {
   const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
   if (Deno.uid() !== 0) {

@@ -1,0 +1,71 @@
+// The end-user host of `qfaas bench paper`: runs in its own network
+// namespace and times requests to the gateway over one kept HTTP/1.1
+// connection (the edge is the same for every transport; what differs is
+// behind the gateway). Reads one job per line on stdin, answers one line each.
+import { serveLines } from "./json_lines.ts";
+
+/** One job: `count` sequential requests, each checked. */
+export interface ClientJob {
+  /** The URL to request. */
+  url: string;
+  /** GET or POST. */
+  method: "GET" | "POST";
+  /** A body to POST. */
+  body?: string;
+  /** Requests to time. */
+  count: number;
+  /** The exact body expected, or the byte length expected. */
+  expect: { text: string } | { bytes: number } | { json: Record<string, unknown> };
+}
+
+/** What a job measured. */
+export interface ClientResult {
+  /** Request latencies, ms, from sending to the last body byte. */
+  samples: number[];
+  /** The worker spawn time reported in server-timing, ms, where there was one. */
+  spawnMs: number[];
+  /** An error that ended the job early. */
+  error?: string;
+}
+
+function check(job: ClientJob, status: number, body: Uint8Array): void {
+  if (status !== 200) throw new Error(`${job.url} answered ${status}`);
+  const text = () => new TextDecoder().decode(body);
+  if ("text" in job.expect && text() !== job.expect.text) {
+    throw new Error(`${job.url}: unexpected body ${JSON.stringify(text().slice(0, 200))}`);
+  }
+  if ("bytes" in job.expect && body.byteLength !== job.expect.bytes) {
+    throw new Error(`${job.url}: ${body.byteLength} bytes, expected ${job.expect.bytes}`);
+  }
+  if ("json" in job.expect) {
+    const got = JSON.parse(text());
+    for (const [key, value] of Object.entries(job.expect.json)) {
+      if (got[key] !== value) {
+        throw new Error(`${job.url}: ${key} is ${got[key]}, expected ${value}`);
+      }
+    }
+  }
+}
+
+async function run(job: ClientJob): Promise<ClientResult> {
+  const result: ClientResult = { samples: [], spawnMs: [] };
+  try {
+    for (let i = 0; i < job.count; i++) {
+      const started = performance.now();
+      const response = await fetch(job.url, { method: job.method, body: job.body });
+      const body = new Uint8Array(await response.arrayBuffer());
+      result.samples.push(performance.now() - started);
+      check(job, response.status, body);
+      const spawn = /spawn;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
+      if (spawn) result.spawnMs.push(Number(spawn[1]));
+    }
+  } catch (error) {
+    result.error = (error as Error).message;
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify({ ready: true }));
+  await serveLines(run);
+}

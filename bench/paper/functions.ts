@@ -1,0 +1,82 @@
+/**
+ * The functions `qfaas bench paper` registers: for every transport, echo
+ * (kept and new connections), the 1 MB function, a cold-start function and
+ * the nested chain — the same handlers, differing only in how the gateway
+ * (and, for the chain, the function) reaches the next hop.
+ *
+ * @module
+ */
+import type { InvokerFunction } from "../../invoker/mod.ts";
+import type { Transport } from "../report/mod.ts";
+
+const examples = new URL("../../examples/functions/", import.meta.url).pathname;
+const CHAIN = new URL("./functions/chain.ts", import.meta.url).pathname;
+
+/** How the gateway reaches a worker for each transport the paper compares. */
+function hop(transport: Transport): Partial<InvokerFunction> {
+  switch (transport) {
+    case "tcp":
+      return { transport: "tcp" };
+    case "tls":
+      return { transport: "tls" };
+    case "h3-1rtt":
+      // No 0-RTT at all, and no minted session: a new worker's first connection is a full handshake.
+      return { transport: "h3", earlyData: "off", preseed: false };
+    case "h3-0rtt":
+      return { transport: "h3", earlyData: "all" };
+    case "h3-0rtt-idempotent":
+      return { transport: "h3", earlyData: "idempotent" };
+  }
+}
+
+/** Function names, per scenario and transport. */
+export const names = {
+  /** echo over a new connection per request (non-continuous). */
+  fresh: (t: Transport) => `echo-${t}-new`,
+  /** echo over kept connections (continuous). */
+  kept: (t: Transport) => `echo-${t}`,
+  /** 1 MB over a new connection per request. */
+  megabyte: (t: Transport) => `mb-${t}-new`,
+  /** A function whose worker the bench replaces before every request. */
+  cold: (t: Transport) => `cold-${t}`,
+  /** The nested chain; each hop opens new connections. */
+  chain: (t: Transport) => `chain-${t}`,
+};
+
+/** Where the chain's functions call the gateway over TCP and TLS. */
+export interface GatewayUrls {
+  /** The gateway's HTTP/1.1 base URL. */
+  http: string;
+  /** The gateway's HTTPS base URL. */
+  https: string;
+}
+
+/** Every function of the paper bench for `transports`. */
+export function paperFunctions(
+  transports: readonly Transport[],
+  urls: GatewayUrls,
+): InvokerFunction[] {
+  return transports.flatMap((t) => {
+    const how = hop(t);
+    const echo = `${examples}echo/main.ts`;
+    return [
+      { name: names.fresh(t), module: echo, connection: "new", ...how },
+      { name: names.kept(t), module: echo, ...how },
+      { name: names.megabyte(t), module: `${examples}megabyte/main.ts`, connection: "new", ...how },
+      { name: names.cold(t), module: echo, connection: "new", max: 1, ...how },
+      {
+        name: names.chain(t),
+        module: CHAIN,
+        connection: "new",
+        max: 8,
+        env: {
+          BENCH_TRANSPORT: t,
+          BENCH_NEXT: names.chain(t),
+          BENCH_GATEWAY_HTTP: urls.http,
+          BENCH_GATEWAY_HTTPS: urls.https,
+        },
+        ...how,
+      },
+    ] satisfies InvokerFunction[];
+  });
+}

@@ -1,0 +1,44 @@
+// The paper's nested chain (ServerlessBench): f(n) calls f(n-1) through the
+// gateway and returns n. Each call opens a new connection to the gateway over
+// the transport the bench gave this function (BENCH_TRANSPORT): plain HTTP,
+// HTTPS, or HTTP/3 in 1-RTT or 0-RTT (the session minted at spawn, then the
+// gateway's tickets) — the "non-continuous" pattern of the paper's §5.5.
+import { gatewayClient, gatewayLink } from "qfaas/chain";
+
+const env = Deno.env.toObject();
+const transport = env.BENCH_TRANSPORT ?? "h3-0rtt";
+const name = env.BENCH_NEXT ?? "chain";
+const link = gatewayLink(env);
+// pool: false opens a new connection per call, resuming with the minted session, then tickets.
+const h3 = link && transport.startsWith("h3")
+  ? gatewayClient(link, { pool: false, earlyData: transport === "h3-1rtt" ? "off" : "all" })
+  : null;
+
+async function call(path: string): Promise<Response> {
+  if (transport === "tcp" || transport === "tls") {
+    const base = transport === "tcp" ? env.BENCH_GATEWAY_HTTP : env.BENCH_GATEWAY_HTTPS;
+    const client = Deno.createHttpClient(transport === "tls" ? { caCerts: [env.QFAAS_CA] } : {});
+    try {
+      const response = await fetch(`${base}${path}`, { client });
+      return new Response(await response.arrayBuffer(), response);
+    } finally {
+      client.close();
+    }
+  }
+  if (!h3 || !link) throw new Error("no gateway link in the environment");
+  return await h3.fetch(`${link.url}${path}`);
+}
+
+export default async (request: Request): Promise<Response> => {
+  const n = Number(new URL(request.url).searchParams.get("n") ?? "1");
+  if (!Number.isInteger(n) || n < 1 || n > 16) {
+    return Response.json({ error: "n must be an integer from 1 to 16" }, { status: 400 });
+  }
+  if (n === 1) return Response.json({ n: 1 });
+  const response = await call(`/function/${name}?n=${n - 1}`);
+  if (!response.ok) {
+    return Response.json({ error: `f(${n - 1}) failed`, status: response.status }, { status: 502 });
+  }
+  const inner = await response.json() as { n: number };
+  return Response.json({ n: inner.n + 1 });
+};

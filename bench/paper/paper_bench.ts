@@ -1,0 +1,347 @@
+/**
+ * `qfaas bench paper`: the QFaaS paper's §5 reproduced. End user, gateway and
+ * workers run in three network namespaces joined with an emulated round-trip
+ * time; the same functions are reached through the same gateway over five
+ * transports (tcp, tls, h3-1rtt, h3-0rtt, h3-0rtt-idempotent). Scenarios:
+ * non-continuous GET and POST, continuous, 1 MB, cold start, a round-trip
+ * sweep and nested chains. Writes raw samples, tables and charts.
+ *
+ * @module
+ */
+import { machineInfo } from "../machine.ts";
+import {
+  type BenchRun,
+  ProgressBar,
+  type Series,
+  summarize,
+  type Transport,
+  TRANSPORTS,
+  writeReport,
+} from "../report/mod.ts";
+import { createTestbed } from "../testbed/mod.ts";
+import type { ClientJob, ClientResult } from "./client_node.ts";
+import { names } from "./functions.ts";
+import type { GatewayNodeConfig, GatewayNodeReady, Recycle } from "./gateway_node.ts";
+import { LineProcess } from "./json_lines.ts";
+
+/** Options of `runPaperBench`. */
+export interface PaperBenchOptions {
+  /** Samples per series (the paper took 100). */
+  samples: number;
+  /** Cold starts per transport. */
+  coldSamples: number;
+  /** The round-trip time of every scenario but the sweep, ms. */
+  rttMs: number;
+  /** Round-trip times of the sweep, ms. */
+  sweepMs: number[];
+  /** Chain lengths. */
+  chainLengths: number[];
+  /** Where to write samples, charts and tables. */
+  out: string;
+  /** The command line that reproduces this run. */
+  command: string;
+  /** No namespaces and no delay: everything on loopback here (development; needs no root). */
+  loopback?: boolean;
+}
+
+/** What the bench needs of its hosts: the test bed, or loopback. */
+interface Hosts extends AsyncDisposable {
+  readonly backend: string;
+  readonly hosts: Record<string, { address: string }>;
+  command(host: string): string[];
+  setRtt(ms: number): Promise<void>;
+  verify(tolerance?: number): Promise<{ median: number }[]>;
+}
+
+/** Every host on loopback here, with no delay. */
+function loopbackHosts(): Hosts {
+  const here = { address: "127.0.0.1" };
+  return {
+    backend: "loopback (no delay)",
+    hosts: { user: here, gateway: here, workers: here },
+    command: () => [],
+    setRtt: (ms) => {
+      if (ms !== 0) throw new Error(`Cannot emulate ${ms} ms on loopback: use the test bed`);
+      return Promise.resolve();
+    },
+    verify: () => Promise.resolve([]),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+}
+
+/** The settings of the full run and of `--quick`. */
+export const PRESETS: Record<"full" | "quick", Omit<PaperBenchOptions, "out" | "command">> = {
+  full: {
+    samples: 100,
+    coldSamples: 40,
+    rttMs: 1,
+    sweepMs: [0, 0.5, 1, 2, 3],
+    chainLengths: [1, 2, 3, 4, 5, 6],
+  },
+  quick: { samples: 10, coldSamples: 4, rttMs: 1, sweepMs: [0, 1], chainLengths: [1, 3, 6] },
+};
+
+/** What a run produced. */
+export interface PaperBenchReport {
+  /** The run: every series' raw samples. */
+  run: BenchRun;
+  /** Measured round-trip times before each part, ms, against the configured ones. */
+  rttChecks: { configuredMs: number; measuredMs: number }[];
+  /** Derived numbers named in the targets. */
+  derived: Record<string, number>;
+  /** Each target of the issue and whether this run met it. */
+  targets: Record<string, boolean>;
+  /** The Markdown tables and chart links written beside the samples. */
+  markdown: string;
+}
+
+/** The prefix of the namespaces the bench makes (`ip netns list` shows them while it runs). */
+export const NAMESPACE_PREFIX = "qfaas-paper-";
+
+/** The transports of the scenarios where POST does not matter. */
+const GET_TRANSPORTS: readonly Transport[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
+const ROUNDS = 5;
+const PROJECT = new URL("../../", import.meta.url).pathname;
+const ECHO_GET = { text: "GET /\n" };
+
+/** A scenario's jobs for one transport: how to ask, what to expect. */
+interface Plan {
+  scenario: string;
+  transport: Transport;
+  rttMs: number;
+  chainLength?: number;
+  job: Omit<ClientJob, "count">;
+  /** Replace the function's worker before every request. */
+  cold?: string;
+}
+
+function deno(script: string): string[] {
+  return [Deno.execPath(), "run", "-A", `--config=${PROJECT}deno.json`, `${PROJECT}${script}`];
+}
+
+/** Runs the paper benchmark; everything it creates is removed when it ends. */
+export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBenchReport> {
+  if (!options.loopback && Deno.uid() !== 0) {
+    throw new Error(
+      "qfaas bench paper needs root: it creates network namespaces (run it with sudo, or as root in a VM or container with CAP_NET_ADMIN)",
+    );
+  }
+  const startedAt = new Date().toISOString();
+  await using testbed: Hosts = options.loopback ? loopbackHosts() : await createTestbed({
+    hosts: ["user", "gateway", "workers"],
+    rttMs: options.rttMs,
+    prefix: NAMESPACE_PREFIX,
+  });
+  const rttChecks: PaperBenchReport["rttChecks"] = [];
+  const verify = async (rttMs: number) => {
+    await testbed.setRtt(rttMs);
+    // Throws if the delay is off by more than 10%: nothing is reported then.
+    const checks = await testbed.verify(0.1);
+    for (const check of checks) rttChecks.push({ configuredMs: rttMs, measuredMs: check.median });
+  };
+  await verify(options.rttMs);
+
+  const config: GatewayNodeConfig = {
+    hostname: testbed.hosts.gateway.address,
+    workers: options.loopback
+      ? null
+      : { prefix: testbed.command("workers"), address: testbed.hosts.workers.address },
+  };
+  await using gateway = await LineProcess.start<GatewayNodeReady>(
+    [...testbed.command("gateway"), ...deno("bench/paper/gateway_node.ts")],
+    { QFAAS_BENCH_GATEWAY: JSON.stringify(config) },
+    "gateway",
+  );
+  await using client = await LineProcess.start<{ ready: true }>(
+    [...testbed.command("user"), ...deno("bench/paper/client_node.ts")],
+    {},
+    "end-user",
+  );
+  const base = gateway.ready.http;
+  const url = (fn: string, query = "") => `${base}/function/${fn}${query}`;
+
+  const plans = (rttMs: number): Plan[] => [
+    ...TRANSPORTS.map((t) => ({
+      scenario: "get-noncontinuous",
+      transport: t,
+      rttMs,
+      job: { url: url(names.fresh(t)), method: "GET" as const, expect: ECHO_GET },
+    })),
+  ];
+  const single: Plan[] = [
+    ...plans(options.rttMs),
+    ...TRANSPORTS.map((t) => ({
+      scenario: "post-noncontinuous",
+      transport: t,
+      rttMs: options.rttMs,
+      job: {
+        url: url(names.fresh(t)),
+        method: "POST" as const,
+        body: "qfaas",
+        expect: { text: "POST / qfaas\n" },
+      },
+    })),
+    ...TRANSPORTS.map((t) => ({
+      scenario: "continuous",
+      transport: t,
+      rttMs: options.rttMs,
+      job: { url: url(names.kept(t)), method: "GET" as const, expect: ECHO_GET },
+    })),
+    ...GET_TRANSPORTS.map((t) => ({
+      scenario: "1mb",
+      transport: t,
+      rttMs: options.rttMs,
+      job: {
+        url: url(names.megabyte(t)),
+        method: "GET" as const,
+        expect: { bytes: 1024 * 1024 },
+      },
+    })),
+  ];
+  const chains: Plan[] = options.chainLengths.flatMap((length) =>
+    GET_TRANSPORTS.map((t) => ({
+      scenario: "chain",
+      transport: t,
+      rttMs: options.rttMs,
+      chainLength: length,
+      job: {
+        url: url(names.chain(t), `?n=${length}`),
+        method: "GET" as const,
+        expect: { json: { n: length } },
+      },
+    }))
+  );
+  const colds: Plan[] = GET_TRANSPORTS.map((t) => ({
+    scenario: "cold-start",
+    transport: t,
+    rttMs: options.rttMs,
+    job: { url: url(names.cold(t)), method: "GET" as const, expect: ECHO_GET },
+    cold: names.cold(t),
+  }));
+  const sweep = options.sweepMs.filter((ms) => ms !== options.rttMs);
+  const total = (single.length + chains.length) * options.samples +
+    colds.length * options.coldSamples + sweep.length * GET_TRANSPORTS.length * options.samples;
+  const bar = new ProgressBar("qfaas bench paper", total);
+  const series = new Map<string, Series>();
+  const seriesOf = (plan: Plan, scenario = plan.scenario) => {
+    const key = JSON.stringify([scenario, plan.transport, plan.rttMs, plan.chainLength]);
+    let found = series.get(key);
+    if (!found) {
+      found = {
+        scenario,
+        transport: plan.transport,
+        rttMs: plan.rttMs,
+        ...(plan.chainLength ? { chainLength: plan.chainLength } : {}),
+        samples: [],
+      };
+      series.set(key, found);
+    }
+    return found;
+  };
+  const request = async (job: ClientJob): Promise<ClientResult> => {
+    const result = await client.request<ClientResult>(job);
+    if (result.error) throw new Error(`The end user's requests failed: ${result.error}`);
+    return result;
+  };
+
+  /** Warm every plan's workers, then measure in rounds that cycle the transports. */
+  const measure = async (list: Plan[]) => {
+    for (const plan of list) await request({ ...plan.job, count: 3 });
+    const perRound = Math.ceil(options.samples / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const plan of list) {
+        const count = Math.min(perRound, options.samples - round * perRound);
+        if (count <= 0) continue;
+        seriesOf(plan).samples.push(...(await request({ ...plan.job, count })).samples);
+        bar.tick(count);
+      }
+    }
+  };
+
+  try {
+    await measure(single);
+    await measure(chains);
+    for (let i = 0; i < options.coldSamples; i++) {
+      for (const plan of colds) {
+        const recycled = await gateway.request<{ ok: boolean; error?: string }>(
+          { op: "recycle", name: plan.cold! } satisfies Recycle,
+        );
+        if (!recycled.ok) throw new Error(`Cannot recycle ${plan.cold}: ${recycled.error}`);
+        const result = await request({ ...plan.job, count: 1 });
+        seriesOf(plan).samples.push(...result.samples);
+        // The same request without the spawn, so round trips are not lost in spawn noise.
+        seriesOf(plan, "cold-start-after-spawn").samples.push(
+          ...result.samples.map((ms, j) => ms - (result.spawnMs[j] ?? 0)),
+        );
+        bar.tick();
+      }
+    }
+    for (const rttMs of sweep) {
+      await verify(rttMs);
+      await measure(plans(rttMs).filter((p) => GET_TRANSPORTS.includes(p.transport)));
+    }
+  } finally {
+    bar.finish();
+  }
+
+  const run: BenchRun = {
+    command: options.command,
+    startedAt,
+    machine: { ...machineInfo(), testbed: testbed.backend },
+    series: [...series.values()],
+  };
+  const { derived, targets } = judge(run, options);
+  const markdown = await writeReport(run, options.out);
+  return { run, rttChecks, derived, targets, markdown };
+}
+
+/** The numbers the targets name, from one run's medians. */
+function judge(run: BenchRun, options: PaperBenchOptions) {
+  const rows = summarize(run);
+  const median = (scenario: string, transport: Transport, rttMs = options.rttMs, chain?: number) =>
+    rows.find((r) =>
+      r.scenario === scenario && r.transport === transport && r.rttMs === rttMs &&
+      r.chainLength === chain
+    )?.median ?? NaN;
+  const longest = Math.max(...options.chainLengths);
+  const saving = (length: number) =>
+    median("chain", "tls", options.rttMs, length) -
+    median("chain", "h3-0rtt", options.rttMs, length);
+  const derived = {
+    "get non-continuous: h3-0rtt / tls": median("get-noncontinuous", "h3-0rtt") /
+      median("get-noncontinuous", "tls"),
+    "get non-continuous: h3-0rtt / tcp": median("get-noncontinuous", "h3-0rtt") /
+      median("get-noncontinuous", "tcp"),
+    "cold start after spawn: h3-1rtt - h3-0rtt, ms": median("cold-start-after-spawn", "h3-1rtt") -
+      median("cold-start-after-spawn", "h3-0rtt"),
+    [`chain of ${longest}: h3-0rtt / tls`]: median("chain", "h3-0rtt", options.rttMs, longest) /
+      median("chain", "tls", options.rttMs, longest),
+    "chain: saving per function over tls, ms": (saving(longest) - saving(1)) / (longest - 1),
+    "1 MB: h3-0rtt / tcp": median("1mb", "h3-0rtt") / median("1mb", "tcp"),
+  };
+  const targets = {
+    "non-continuous GET: h3-0rtt <= 0.6 x tls": derived["get non-continuous: h3-0rtt / tls"] <= 0.6,
+    "non-continuous GET: h3-0rtt <= 1.0 x tcp": derived["get non-continuous: h3-0rtt / tcp"] <= 1,
+    "cold start: pre-seeded h3-0rtt at least one RTT faster than h3-1rtt":
+      derived["cold start after spawn: h3-1rtt - h3-0rtt, ms"] >= options.rttMs,
+    [`chain of ${longest}: h3-0rtt <= 0.55 x tls`]:
+      derived[`chain of ${longest}: h3-0rtt / tls`] <= 0.55,
+    "1 MB: h3 <= 1.2 x tcp": derived["1 MB: h3-0rtt / tcp"] <= 1.2,
+  };
+  return { derived, targets };
+}
+
+/** The summary `qfaas bench paper` prints. */
+export function formatPaperBench(report: PaperBenchReport): string {
+  const lines = [report.markdown, ""];
+  for (const check of report.rttChecks) {
+    lines.push(`RTT ${check.configuredMs} ms: measured ${check.measuredMs.toFixed(3)} ms`);
+  }
+  for (const [name, value] of Object.entries(report.derived)) {
+    lines.push(`${name.padEnd(52)} ${value.toFixed(3)}`);
+  }
+  for (const [name, ok] of Object.entries(report.targets)) {
+    lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);
+  }
+  return lines.join("\n");
+}
