@@ -249,7 +249,13 @@ const paper = defineCommand({
       summary,
       JSON.stringify({ command: options.command, derived, targets, rttChecks }, null, 2) + "\n",
     );
-    console.log(`\nwrote ${options.out}/paper-bench.json, ${summary} and the charts`);
+    await Deno.writeTextFile(
+      `${options.out}/paper-tables.md`,
+      `# Paper bench: tables\n\n${report.markdown}`,
+    );
+    console.log(
+      `\nwrote ${options.out}/paper-bench.json, paper-tables.md, paper-summary.json and the charts`,
+    );
   },
 });
 

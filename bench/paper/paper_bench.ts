@@ -73,7 +73,7 @@ function loopbackHosts(): Hosts {
 export const PRESETS: Record<"full" | "quick", Omit<PaperBenchOptions, "out" | "command">> = {
   full: {
     samples: 100,
-    coldSamples: 40,
+    coldSamples: 100,
     rttMs: 1,
     sweepMs: [0, 0.5, 1, 2, 3],
     chainLengths: [1, 2, 3, 4, 5, 6],
