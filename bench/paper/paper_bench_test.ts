@@ -1,11 +1,13 @@
-// `qfaas bench paper --quick` in miniature, for real: namespaces, the delay
-// line, the gateway and end-user processes, workers on their own host. It
-// asserts only that the run happens, checks its delay and writes its results.
+// `qfaas bench paper --quick`, for real, as CI's smoke test: namespaces, the
+// delay line, the gateway and end-user processes, workers on their own host.
+// It asserts only that the run happens, checks its delay and writes its results.
 import assert from "node:assert/strict";
 import { listNamespaces } from "../testbed/mod.ts";
-import { NAMESPACE_PREFIX, PRESETS, runPaperBench } from "./mod.ts";
+import { NAMESPACE_PREFIX } from "./mod.ts";
 
-Deno.test("paper bench: a tiny run over three namespaces checks its delay, measures every scenario and writes results", async () => {
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+Deno.test("paper bench: --quick runs over three namespaces, checks its delay, measures every scenario and writes results", async () => {
   assert.equal(
     Deno.uid(),
     0,
@@ -13,24 +15,28 @@ Deno.test("paper bench: a tiny run over three namespaces checks its delay, measu
   );
   const out = await Deno.makeTempDir({ prefix: "qfaas-paper-test-" });
   try {
-    const report = await runPaperBench({
-      ...PRESETS.quick,
-      samples: 2,
-      coldSamples: 1,
-      sweepMs: [0, 1],
-      chainLengths: [1, 2],
-      out,
-      command: "paper_bench_test",
-    });
-    assert.ok(report.rttChecks.length > 0, "the delay was measured");
-    for (const check of report.rttChecks) {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "bench", "paper", "--quick", "--out", out],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(run.stdout);
+    const stderr = new TextDecoder().decode(run.stderr);
+    assert.equal(run.code, 0, `qfaas bench paper --quick failed:\n${stderr.slice(-3000)}`);
+
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/paper-summary.json`));
+    assert.ok(summary.rttChecks.length > 0, "the delay was measured");
+    for (const check of summary.rttChecks) {
       const allowed = check.configuredMs === 0 ? 0.3 : 0.1 * check.configuredMs;
       assert.ok(
         Math.abs(check.measuredMs - check.configuredMs) <= allowed,
         `RTT ${check.configuredMs} ms measured ${check.measuredMs} ms`,
       );
     }
-    const scenarios = new Set(report.run.series.map((s) => s.scenario));
+    const samples = JSON.parse(await Deno.readTextFile(`${out}/paper-bench.json`));
+    const scenarios = new Set(samples.series.map((s: { scenario: string }) => s.scenario));
     for (
       const name of [
         "get-noncontinuous",
@@ -42,17 +48,28 @@ Deno.test("paper bench: a tiny run over three namespaces checks its delay, measu
         "cold-start-after-spawn",
       ]
     ) assert.ok(scenarios.has(name), `measured ${name}`);
-    for (const series of report.run.series) {
-      assert.ok(series.samples.length > 0, `${series.scenario} ${series.transport} has samples`);
-      assert.ok(series.samples.every((ms) => ms > 0 && Number.isFinite(ms)));
+    for (const series of samples.series as { samples: number[] }[]) {
+      assert.ok(series.samples.length > 0 && series.samples.every((ms) => ms > 0));
     }
-    const written = JSON.parse(await Deno.readTextFile(`${out}/paper-bench.json`));
-    assert.equal(written.series.length, report.run.series.length);
     const charts = [...Deno.readDirSync(`${out}/paper`)].map((e) => e.name);
     assert.ok(charts.some((name) => name.endsWith(".svg")), "charts were rendered");
-    assert.match(report.markdown, /get-noncontinuous/);
+    assert.match(await Deno.readTextFile(`${out}/paper-tables.md`), /get-noncontinuous/);
+    assert.match(stdout, /(PASS|MISS) {2}non-continuous GET/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
   assert.deepEqual(await listNamespaces(NAMESPACE_PREFIX), [], "every namespace it made is gone");
+});
+
+Deno.test("paper bench: --loopback refuses an RTT it cannot emulate; a bad --rtt is a usage error", async () => {
+  for (const args of [["--loopback", "--rtt", "1"], ["--rtt", "fast"]]) {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "bench", "paper", ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 2, args.join(" "));
+    assert.match(new TextDecoder().decode(run.stderr), /qfaas bench paper: .*rtt/i);
+  }
 });
