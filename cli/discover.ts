@@ -257,6 +257,7 @@ const QFAAS_FIELDS = {
   transport: oneOf(["h3", "tls", "tcp"] as const),
   connection: oneOf(["keep-alive", "new"] as const),
   early_data: oneOf(["all", "idempotent", "off"] as const),
+  allow_write: list(text, "a list of paths (relative to the function's directory)"),
 };
 
 /** Builds a function from a qfaas.json object (`{}` for a zero-config directory). */
@@ -341,6 +342,7 @@ async function fromConfig(
     idleMs: f.idle_timeout,
     connection: f.connection,
     earlyData: f.early_data,
+    writable: f.allow_write?.map((path) => resolve(dir, path)),
   });
   return { found: { fn, dir, source, runtime }, problems: [] };
 }

@@ -455,3 +455,17 @@ Deno.test("discover: directories starting with . or _ are skipped, even with qfa
   assert.deepEqual(functions.map((f) => f.fn.name), ["real"]);
   assert.deepEqual(problems, []);
 });
+
+Deno.test("discover: allow_write paths resolve against the function's directory; a non-list is a problem", async () => {
+  await using t = await tree({
+    "store/main.ts": HANDLER,
+    "store/qfaas.json": json({ allow_write: ["data", "/tmp/shared.db"] }),
+    "bad/main.ts": HANDLER,
+    "bad/qfaas.json": json({ allow_write: "data" }),
+  });
+  const { functions, problems } = await discoverFunctions(t.dir);
+  assert.deepEqual(functions.map((f) => [f.fn.name, f.fn.writable]), [
+    ["store", [join(t.dir, "store/data"), "/tmp/shared.db"]],
+  ]);
+  assert.match(messages(problems)[0], /field "allow_write" must be a list of paths/);
+});

@@ -47,6 +47,35 @@ Deno.test("invoker: without pre-seeding, a new worker's first connection is a fu
   assert.equal(second.headers.get("x-qfaas-0rtt"), "accepted", "the worker's own ticket");
 });
 
+Deno.test("invoker: a worker writes only where its function's writable paths allow", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "qfaas-writable-" });
+  try {
+    await using allowed = invokerWith({ writable: [`${dir}/data`] });
+    await Deno.mkdir(`${dir}/data`);
+    const ok = await allowed.call(`/write?to=${dir}/data/out.txt`, {
+      method: "POST",
+      body: "kept",
+    });
+    assert.equal(await ok.text(), "written");
+    assert.equal(await Deno.readTextFile(`${dir}/data/out.txt`), "kept");
+    const outside = await allowed.call(`/write?to=${dir}/elsewhere.txt`, {
+      method: "POST",
+      body: "x",
+    });
+    assert.equal(outside.status, 403);
+    assert.equal(await outside.text(), "NotCapable");
+    await using plain = invokerWith();
+    const denied = await plain.call(`/write?to=${dir}/data/other.txt`, {
+      method: "POST",
+      body: "x",
+    });
+    assert.equal(denied.status, 403, "no writable paths: no writes at all");
+    await denied.body?.cancel();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("invoker: N concurrent requests scale the pool up to N workers, within max", async () => {
   await using bed = invokerWith({ max: 3 });
   const responses = await Promise.all([1, 2, 3].map(() => bed.call("/slow")));

@@ -27,6 +27,8 @@ export interface FunctionSpec {
   maxInflight?: number;
   /** V8 old-space limit for the worker, MiB. Default 128. */
   memoryMiB?: number;
+  /** Paths the function may write (files or directories); it may read them too. Default none. */
+  writable?: string[];
   /**
    * Put a minted session in the 0-RTT store at spawn, so the first request is
    * 0-RTT (default true); false leaves the first connection to a full handshake.
@@ -94,14 +96,18 @@ function killGroup(child: Deno.ChildProcess): void {
 /**
  * The worker's permissions: read its function and the project's code, reach
  * the network (it listens, and calls other functions), load the QUIC binding
- * (FFI), read its own environment; run a subprocess only for an upstream.
+ * (FFI), read its own environment; write only where its configuration says
+ * (`allow_write`); run a subprocess only for an upstream.
  */
 function permissions(spec: FunctionSpec): string[] {
   const reads = [PROJECT];
   if (spec.module) reads.push(spec.module);
   if (spec.upstream?.cwd) reads.push(spec.upstream.cwd);
+  const writes = spec.writable ?? [];
+  reads.push(...writes);
   return [
     `--allow-read=${reads.join(",")}`,
+    ...(writes.length > 0 ? [`--allow-write=${writes.join(",")}`] : []),
     "--allow-net",
     "--allow-env",
     "--allow-ffi",

@@ -1,8 +1,17 @@
 // A test function for the invoker: / echoes, /slow waits, /crash kills the
 // worker mid-request, /spin blocks its event loop for good, /log writes a line
-// to stdout and one to stderr.
+// to stdout and one to stderr, /write?to=FILE writes the body to FILE.
 export default async function handler(request: Request): Promise<Response> {
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const path = url.pathname;
+  if (path === "/write") {
+    try {
+      await Deno.writeTextFile(url.searchParams.get("to")!, await request.text());
+      return new Response("written");
+    } catch (error) {
+      return new Response((error as Error).name, { status: 403 });
+    }
+  }
   if (path === "/crash") Deno.exit(1);
   if (path === "/spin") { while (true) { /* never yields */ } }
   if (path === "/slow") await new Promise((r) => setTimeout(r, 400));
