@@ -40,11 +40,14 @@ export const GATEWAY_ENV = {
   ca: "QFAAS_CA",
 } as const;
 
-/** Reads the gateway link from an environment; null outside a QFaaS worker. */
+/**
+ * Reads the HTTP/3 gateway link from an environment; null outside a QFaaS
+ * worker, or when the gateway URL given is plain HTTP or HTTPS over TCP.
+ */
 export function gatewayLink(env: Record<string, string | undefined>): GatewayLink | null {
   const url = env[GATEWAY_ENV.url];
   const ca = env[GATEWAY_ENV.ca];
-  if (!url || !ca) return null;
+  if (!url || !ca || !url.startsWith("https:") || !env[GATEWAY_ENV.session]) return null;
   const session = env[GATEWAY_ENV.session];
   return {
     url: new URL(url).origin,
@@ -94,11 +97,17 @@ function client(): { link: GatewayLink; client: H3Client } {
 
 /**
  * Calls function `name` (optionally with a sub-path and query: "resize/thumb?w=64")
- * through the gateway and returns its response.
+ * through the gateway and returns its response. Over HTTP/3 when the worker
+ * has a gateway link, else with `fetch` to a plain HTTP(S) gateway URL.
  */
 export function invoke(name: string, init?: RequestInit): Promise<Response> {
+  const path = `/function/${name.replace(/^\/+/, "")}`;
+  const plain = Deno.env.get(GATEWAY_ENV.url);
+  if (plain && !gatewayLink(Deno.env.toObject())) {
+    return fetch(`${new URL(plain).origin}${path}`, init);
+  }
   const { link, client: h3 } = client();
-  return h3.fetch(`${link.url}/function/${name.replace(/^\/+/, "")}`, init);
+  return h3.fetch(`${link.url}${path}`, init);
 }
 
 /**
