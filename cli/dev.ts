@@ -8,7 +8,7 @@
  * @module
  */
 import { defineCommand } from "citty";
-import { resolve } from "node:path";
+import { relative, resolve, sep as SEPARATOR } from "node:path";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
 import type { InvokerFunction, WorkerLogLine } from "../invoker/mod.ts";
 import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
@@ -118,7 +118,13 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const changed = new Set<string>();
     for await (const event of events) {
-      for (const path of event.paths) changed.add(path);
+      // Dot-directories hold data (a function's SQLite file, an outbox), never code;
+      // a dotfile itself (.env) still counts.
+      const paths = event.paths.filter((path) =>
+        !relative(dir, path).split(SEPARATOR).slice(0, -1).some((part) => part.startsWith("."))
+      );
+      if (paths.length === 0) continue;
+      for (const path of paths) changed.add(path);
       clearTimeout(timer);
       // Editors write in bursts (temp file, rename, chmod): act once it settles.
       timer = setTimeout(() => {
