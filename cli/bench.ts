@@ -15,9 +15,12 @@ import {
   runQuicBench,
 } from "../bench/mod.ts";
 import {
+  type AppBenchOptions,
+  APPS,
   formatPaperBench,
   type PaperBenchOptions,
   PRESETS,
+  runAppBench,
   runPaperBench,
 } from "../bench/paper/mod.ts";
 
@@ -259,11 +262,74 @@ const paper = defineCommand({
   },
 });
 
+const app = defineCommand({
+  meta: {
+    name: "app",
+    description:
+      "The paper's applications (§5.6) over the same three hosts: hello-retail, certinfo, image-resizer",
+  },
+  args: {
+    name: {
+      type: "positional",
+      required: true,
+      description: `the application: ${Object.keys(APPS).join(", ")}`,
+    },
+    samples: { type: "string", default: "100", description: "samples per request and transport" },
+    rtt: { type: "string", default: "1", description: "round-trip time between the hosts, ms" },
+    loopback: {
+      type: "boolean",
+      default: false,
+      description: "no namespaces and no delay (RTT 0 only; no root needed): for development",
+    },
+    out: {
+      type: "string",
+      default: "docs/results",
+      description: "where app-NAME.json, app-NAME-tables.md and apps/*.svg go",
+    },
+  },
+  async run({ args }) {
+    let options: AppBenchOptions;
+    try {
+      if (!(args.name in APPS)) {
+        throw new TypeError(
+          `no application "${args.name}": choose one of ${Object.keys(APPS).join(", ")}`,
+        );
+      }
+      const rttMs = args.loopback ? 0 : Number(args.rtt);
+      if (!(rttMs >= 0 && rttMs <= 50)) {
+        throw new TypeError(`--rtt must be a number of ms from 0 to 50, received "${args.rtt}"`);
+      }
+      options = {
+        app: args.name,
+        samples: positiveInteger("samples", args.samples),
+        rttMs,
+        out: args.out,
+        loopback: args.loopback,
+        command: ["deno task qfaas bench app", ...Deno.args.slice(2)].join(" "),
+      };
+    } catch (error) {
+      console.error(`qfaas bench app: ${(error as Error).message}`);
+      Deno.exit(2);
+    }
+    let report;
+    try {
+      report = await runAppBench(options);
+    } catch (error) {
+      console.error(`qfaas bench app: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
+    console.log(report.markdown);
+    console.log(
+      `\nwrote ${options.out}/app-${options.app}.json, app-${options.app}-tables.md and the charts`,
+    );
+  },
+});
+
 /** `qfaas bench <suite>`. */
 export const benchCommand = defineCommand({
   meta: {
     name: "bench",
     description: "Measure QFaaS against TCP and TLS, side by side in one run",
   },
-  subCommands: { quic, h3, invoker, gateway, paper },
+  subCommands: { quic, h3, invoker, gateway, paper, app },
 });

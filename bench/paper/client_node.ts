@@ -4,7 +4,11 @@
 // behind the gateway). Reads one job per line on stdin, answers one line each.
 import { serveLines } from "./json_lines.ts";
 
-/** One job: `count` sequential requests, each checked. */
+/**
+ * One job: `count` sequential requests, each checked. `{i}` in the URL or the
+ * body becomes a number unique to each request in this process (for inputs
+ * that must differ: a new photographer, a new product).
+ */
 export interface ClientJob {
   /** The URL to request. */
   url: string;
@@ -14,8 +18,14 @@ export interface ClientJob {
   body?: string;
   /** Requests to time. */
   count: number;
-  /** The exact body expected, or the byte length expected. */
-  expect: { text: string } | { bytes: number } | { json: Record<string, unknown> };
+  /** `{n}` in the URL or body becomes `start` + the request's index in this job. */
+  start?: number;
+  /** The exact body expected, the byte length, JSON fields, or just a status. */
+  expect:
+    | { text: string }
+    | { bytes: number }
+    | { json: Record<string, unknown> }
+    | { status: number };
 }
 
 /** What a job measured. */
@@ -28,8 +38,14 @@ export interface ClientResult {
   error?: string;
 }
 
+let sequence = 0;
+
 function check(job: ClientJob, status: number, body: Uint8Array): void {
-  if (status !== 200) throw new Error(`${job.url} answered ${status}`);
+  const expected = "status" in job.expect ? job.expect.status : 200;
+  if (status !== expected) {
+    const text = new TextDecoder().decode(body).slice(0, 300);
+    throw new Error(`${job.url} answered ${status} (expected ${expected}): ${text}`);
+  }
   const text = () => new TextDecoder().decode(body);
   if ("text" in job.expect && text() !== job.expect.text) {
     throw new Error(`${job.url}: unexpected body ${JSON.stringify(text().slice(0, 200))}`);
@@ -50,12 +66,21 @@ function check(job: ClientJob, status: number, body: Uint8Array): void {
 async function run(job: ClientJob): Promise<ClientResult> {
   const result: ClientResult = { samples: [], spawnMs: [] };
   try {
-    for (let i = 0; i < job.count; i++) {
+    for (let index = 0; index < job.count; index++) {
+      const i = String(sequence++);
+      const n = String((job.start ?? 0) + index);
+      const fill = (text: string) => text.replaceAll("{i}", i).replaceAll("{n}", n);
+      const url = fill(job.url);
+      const body = job.body === undefined ? undefined : fill(job.body);
       const started = performance.now();
-      const response = await fetch(job.url, { method: job.method, body: job.body });
-      const body = new Uint8Array(await response.arrayBuffer());
+      const response = await fetch(url, {
+        method: job.method,
+        body,
+        headers: body ? { "content-type": "application/json" } : undefined,
+      });
+      const answer = new Uint8Array(await response.arrayBuffer());
       result.samples.push(performance.now() - started);
-      check(job, response.status, body);
+      check(job, response.status, answer);
       const spawn = /spawn;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
       if (spawn) result.spawnMs.push(Number(spawn[1]));
     }

@@ -13,7 +13,7 @@ const examples = new URL("../../examples/functions/", import.meta.url).pathname;
 const CHAIN = new URL("./functions/chain.ts", import.meta.url).pathname;
 
 /** How the gateway reaches a worker for each transport the paper compares. */
-function hop(transport: Transport): Partial<InvokerFunction> {
+export function hop(transport: Transport): Partial<InvokerFunction> {
   switch (transport) {
     case "tcp":
       return { transport: "tcp" };

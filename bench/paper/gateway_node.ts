@@ -1,11 +1,13 @@
 // The gateway host of `qfaas bench paper`: runs in its own network namespace,
 // serves the paper functions, and places workers in the workers' namespace.
-// Configured by QFAAS_BENCH_GATEWAY (JSON); prints one JSON line when ready,
+// With an app in its configuration, it serves that app's functions over one
+// transport instead. Configured by QFAAS_BENCH_GATEWAY (JSON); prints one JSON line when ready,
 // then answers control lines on stdin ({"op":"recycle","name":…}) until stdin ends.
-import { TRANSPORTS } from "../report/mod.ts";
+import { type Transport, TRANSPORTS } from "../report/mod.ts";
+import { discoverFunctions } from "../../cli/discover.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa, MemoryStore } from "../../store/mod.ts";
-import { paperFunctions } from "./functions.ts";
+import { type GatewayUrls, hop, paperFunctions } from "./functions.ts";
 import { serveLines } from "./json_lines.ts";
 
 /** How the bench configures this process (QFAAS_BENCH_GATEWAY, JSON). */
@@ -14,6 +16,22 @@ export interface GatewayNodeConfig {
   hostname: string;
   /** Where workers run: command prefix and address; null for loopback here. */
   workers: { prefix: string[]; address: string } | null;
+  /** Serve an application's functions over one transport instead of the paper's functions. */
+  app?: AppConfig;
+}
+
+/** An application served by a gateway node. */
+export interface AppConfig {
+  /** Its functions directory. */
+  dir: string;
+  /** How the gateway reaches its workers, and its functions reach the gateway. */
+  transport: Transport;
+  /** Extra environment for every function (e.g. where its data lives). */
+  env?: Record<string, string>;
+  /** Extra paths every function may write. */
+  writable?: string[];
+  /** Serve the files of this directory over HTTP on this host (an origin for the app). */
+  files?: string;
 }
 
 /** The line this process prints when it serves. */
@@ -24,11 +42,65 @@ export interface GatewayNodeReady {
   https: string;
   /** The CA its certificates chain to (PEM). */
   ca: string;
+  /** Base URL of the served files, when asked for. */
+  files?: string;
+}
+
+/**
+ * The app's functions, each reached over `transport`. Over tcp and tls the
+ * functions call the gateway's HTTP or HTTPS listener instead of its HTTP/3
+ * one, so a chain's every hop uses the transport measured.
+ */
+async function appFunctions(app: AppConfig, urls: GatewayUrls, ca: string) {
+  const { functions, problems } = await discoverFunctions(app.dir);
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("\n"));
+  const tcp = app.transport === "tcp" || app.transport === "tls";
+  let caFile: string | null = null;
+  if (app.transport === "tls") {
+    caFile = await Deno.makeTempFile({ suffix: ".pem" });
+    await Deno.writeTextFile(caFile, ca);
+  }
+  const gateway: Record<string, string> = !tcp ? {} : {
+    QFAAS_GATEWAY_URL: app.transport === "tcp" ? urls.http : urls.https,
+    gateway_url: app.transport === "tcp" ? urls.http : urls.https,
+    QFAAS_GATEWAY_SESSION: "",
+    ...(caFile ? { DENO_CERT: caFile } : {}),
+  };
+  return functions.map(({ fn }) => ({
+    ...fn,
+    ...hop(app.transport),
+    connection: "new" as const,
+    env: { ...fn.env, ...app.env, ...gateway },
+    writable: [...(fn.writable ?? []), ...(app.writable ?? [])],
+  }));
+}
+
+/** Serves the files of `dir` over HTTP on `hostname`. */
+function serveFiles(hostname: string, dir: string): { url: string; server: Deno.HttpServer } {
+  const server = Deno.serve({ hostname, port: 0, onListen() {} }, async (request) => {
+    const name = new URL(request.url).pathname.slice(1);
+    if (!/^[\w.-]+$/.test(name)) return new Response("not found", { status: 404 });
+    try {
+      return new Response(await Deno.readFile(`${dir}/${name}`), {
+        headers: { "content-type": contentType(name) },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { url: `http://${hostname}:${server.addr.port}`, server };
+}
+
+function contentType(name: string): string {
+  const types: Record<string, string> = { png: "image/png", jpg: "image/jpeg", webp: "image/webp" };
+  return types[name.split(".").pop() ?? ""] ?? "application/octet-stream";
 }
 
 /** A control message: replace the function's workers, so that the next request spawns one. */
 export interface Recycle {
+  /** The command. */
   op: "recycle";
+  /** The function whose workers are replaced. */
   name: string;
 }
 
@@ -46,8 +118,17 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   });
   const http = `http://${config.hostname}:${new URL(gateway.http!).port}`;
   const https = `https://${config.hostname}:${new URL(gateway.https!).port}`;
-  for (const fn of paperFunctions(TRANSPORTS, { http, https })) gateway.invoker.register(fn);
-  const ready: GatewayNodeReady = { http, https, ca: ca.cert };
+  const functions = config.app
+    ? await appFunctions(config.app, { http, https }, ca.cert)
+    : paperFunctions(TRANSPORTS, { http, https });
+  for (const fn of functions) gateway.invoker.register(fn);
+  const files = config.app?.files ? serveFiles(config.hostname, config.app.files) : undefined;
+  const ready: GatewayNodeReady = {
+    http,
+    https,
+    ca: ca.cert,
+    ...(files ? { files: files.url } : {}),
+  };
   console.log(JSON.stringify(ready));
 
   await serveLines(async (command: Recycle) => {
@@ -60,7 +141,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
     await gateway.invoker.replace(fn);
     return { ok: true };
   });
-  await gateway.shutdown();
+  await Promise.all([gateway.shutdown(), files?.server.shutdown()]);
 }
 
 if (import.meta.main) await main(JSON.parse(Deno.env.get("QFAAS_BENCH_GATEWAY") ?? "{}"));

@@ -4,12 +4,16 @@
  *
  * @module
  */
+export { NAMESPACE_PREFIX } from "./hosts.ts";
 export {
   formatPaperBench,
-  NAMESPACE_PREFIX,
   type PaperBenchOptions,
   type PaperBenchReport,
   PRESETS,
   runPaperBench,
 } from "./paper_bench.ts";
 export { type GatewayUrls, names, paperFunctions } from "./functions.ts";
+export { type AppBenchOptions, type AppBenchReport, runAppBench } from "./app_bench.ts";
+export { type AppOperation, type AppPlan, APPS } from "./apps.ts";
+export type { ClientJob, ClientResult } from "./client_node.ts";
+export type { AppConfig, GatewayNodeConfig, GatewayNodeReady, Recycle } from "./gateway_node.ts";

@@ -18,7 +18,7 @@ import {
   TRANSPORTS,
   writeReport,
 } from "../report/mod.ts";
-import { createTestbed } from "../testbed/mod.ts";
+import { benchHosts, deno } from "./hosts.ts";
 import type { ClientJob, ClientResult } from "./client_node.ts";
 import { names } from "./functions.ts";
 import type { GatewayNodeConfig, GatewayNodeReady, Recycle } from "./gateway_node.ts";
@@ -42,31 +42,6 @@ export interface PaperBenchOptions {
   command: string;
   /** No namespaces and no delay: everything on loopback here (development; needs no root). */
   loopback?: boolean;
-}
-
-/** What the bench needs of its hosts: the test bed, or loopback. */
-interface Hosts extends AsyncDisposable {
-  readonly backend: string;
-  readonly hosts: Record<string, { address: string }>;
-  command(host: string): string[];
-  setRtt(ms: number): Promise<void>;
-  verify(tolerance?: number): Promise<{ median: number }[]>;
-}
-
-/** Every host on loopback here, with no delay. */
-function loopbackHosts(): Hosts {
-  const here = { address: "127.0.0.1" };
-  return {
-    backend: "loopback (no delay)",
-    hosts: { user: here, gateway: here, workers: here },
-    command: () => [],
-    setRtt: (ms) => {
-      if (ms !== 0) throw new Error(`Cannot emulate ${ms} ms on loopback: use the test bed`);
-      return Promise.resolve();
-    },
-    verify: () => Promise.resolve([]),
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
 }
 
 /** The settings of the full run and of `--quick`. */
@@ -95,13 +70,9 @@ export interface PaperBenchReport {
   markdown: string;
 }
 
-/** The prefix of the namespaces the bench makes (`ip netns list` shows them while it runs). */
-export const NAMESPACE_PREFIX = "qfaas-paper-";
-
-/** The transports of the scenarios where POST does not matter. */
-const GET_TRANSPORTS: readonly Transport[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
+/** The transports of scenarios where POST does not matter (h3-0rtt-idempotent is h3-0rtt there). */
+export const GET_TRANSPORTS: readonly Transport[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
 const ROUNDS = 5;
-const PROJECT = new URL("../../", import.meta.url).pathname;
 const ECHO_GET = { text: "GET /\n" };
 
 /** A scenario's jobs for one transport: how to ask, what to expect. */
@@ -115,23 +86,10 @@ interface Plan {
   cold?: string;
 }
 
-function deno(script: string): string[] {
-  return [Deno.execPath(), "run", "-A", `--config=${PROJECT}deno.json`, `${PROJECT}${script}`];
-}
-
 /** Runs the paper benchmark; everything it creates is removed when it ends. */
 export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBenchReport> {
-  if (!options.loopback && Deno.uid() !== 0) {
-    throw new Error(
-      "qfaas bench paper needs root: it creates network namespaces (run it with sudo, or as root in a VM or container with CAP_NET_ADMIN)",
-    );
-  }
   const startedAt = new Date().toISOString();
-  await using testbed: Hosts = options.loopback ? loopbackHosts() : await createTestbed({
-    hosts: ["user", "gateway", "workers"],
-    rttMs: options.rttMs,
-    prefix: NAMESPACE_PREFIX,
-  });
+  await using testbed = await benchHosts(options.rttMs, options.loopback ?? false);
   const rttChecks: PaperBenchReport["rttChecks"] = [];
   const verify = async (rttMs: number) => {
     await testbed.setRtt(rttMs);

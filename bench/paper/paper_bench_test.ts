@@ -73,3 +73,52 @@ Deno.test("paper bench: --loopback refuses an RTT it cannot emulate; a bad --rtt
     assert.match(new TextDecoder().decode(run.stderr), /qfaas bench paper: .*rtt/i);
   }
 });
+
+Deno.test("app bench: every application runs over the three namespaces on every transport and writes its results", async () => {
+  assert.equal(
+    Deno.uid(),
+    0,
+    "the app bench needs root (network namespaces): run the tests as root",
+  );
+  const out = await Deno.makeTempDir({ prefix: "qfaas-app-test-" });
+  try {
+    for (const app of ["hello-retail", "certinfo", "image-resizer"]) {
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "bench", "app", app, "--samples", "2", "--out", out],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.equal(
+        run.code,
+        0,
+        `bench app ${app}: ${new TextDecoder().decode(run.stderr).slice(-3000)}`,
+      );
+      const samples = JSON.parse(await Deno.readTextFile(`${out}/app-${app}.json`));
+      const transports = new Set(samples.series.map((s: { transport: string }) => s.transport));
+      assert.deepEqual([...transports].sort(), ["h3-0rtt", "h3-1rtt", "tcp", "tls"], app);
+      for (const series of samples.series as { samples: number[] }[]) {
+        assert.equal(series.samples.length, 2);
+      }
+      assert.ok(samples.machine.rttMeasured.every((ms: number) => Math.abs(ms - 1) <= 0.1));
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+  assert.deepEqual(await listNamespaces(NAMESPACE_PREFIX), [], "every namespace it made is gone");
+});
+
+Deno.test("app bench: an unknown application is a usage error naming the known ones", async () => {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "bench", "app", "nope"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(run.code, 2);
+  assert.match(
+    new TextDecoder().decode(run.stderr),
+    /no application "nope": choose one of hello-retail/,
+  );
+});

@@ -30,7 +30,7 @@ export { TRANSPORT_COLORS } from "./palette.ts";
 export { boxPlotSvg } from "./box_plot.ts";
 export { rttSweepSvg } from "./rtt_sweep.ts";
 export { chainSvg } from "./chain_plot.ts";
-export { CHARTS_DIR, SAMPLES_FILE, writeReport } from "./report.ts";
+export { CHARTS_DIR, type ReportOptions, SAMPLES_FILE, writeReport } from "./report.ts";
 export {
   formatDuration,
   ProgressBar,

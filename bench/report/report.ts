@@ -16,6 +16,14 @@ export const SAMPLES_FILE = "paper-bench.json";
 /** The charts' folder name inside the report folder. */
 export const CHARTS_DIR = "paper";
 
+/** Table options, and the file names to write (defaults: `paper-bench.json`, `paper/`). */
+export interface ReportOptions extends MarkdownTableOptions {
+  /** The raw samples' file name. */
+  samplesFile?: string;
+  /** The charts' folder name. */
+  chartsDir?: string;
+}
+
 /** A file-name-safe form of a scenario name. */
 function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-+|-+$/g, "") || "scenario";
@@ -30,13 +38,15 @@ function slug(name: string): string {
 export async function writeReport(
   run: BenchRun,
   dir: string,
-  options: MarkdownTableOptions = {},
+  options: ReportOptions = {},
 ): Promise<string> {
-  await Deno.mkdir(`${dir}/${CHARTS_DIR}`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/${SAMPLES_FILE}`, `${JSON.stringify(run, null, 2)}\n`);
+  const samplesFile = options.samplesFile ?? SAMPLES_FILE;
+  const chartsDir = options.chartsDir ?? CHARTS_DIR;
+  await Deno.mkdir(`${dir}/${chartsDir}`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/${samplesFile}`, `${JSON.stringify(run, null, 2)}\n`);
   const rows = summarize(run);
   const sections = [
-    `Command: \`${run.command}\`, started ${run.startedAt}. Raw samples: [${SAMPLES_FILE}](${SAMPLES_FILE}).\n`,
+    `Command: \`${run.command}\`, started ${run.startedAt}. Raw samples: [${samplesFile}](${samplesFile}).\n`,
   ];
   for (const scenario of new Set(rows.map((r) => r.scenario))) {
     const scenarioRows = rows.filter((r) => r.scenario === scenario);
@@ -65,8 +75,8 @@ export async function writeReport(
     }
     const links: string[] = [];
     for (const chart of charts) {
-      await Deno.writeTextFile(`${dir}/${CHARTS_DIR}/${chart.file}`, await chart.render());
-      links.push(`![${chart.alt}](${CHARTS_DIR}/${chart.file})`);
+      await Deno.writeTextFile(`${dir}/${chartsDir}/${chart.file}`, await chart.render());
+      links.push(`![${chart.alt}](${chartsDir}/${chart.file})`);
     }
     sections.push(`${markdownTable(scenarioRows, options)}\n${links.join("\n\n")}\n`);
   }
