@@ -8,13 +8,19 @@
  * @module
  */
 import { machineInfo } from "../machine.ts";
-import { type BenchRun, ProgressBar, type Series, writeReport } from "../report/mod.ts";
+import {
+  type BenchRun,
+  ProgressBar,
+  type Series,
+  type Transport,
+  TRANSPORTS,
+  writeReport,
+} from "../report/mod.ts";
 import { type AppPlan, APPS } from "./apps.ts";
 import type { ClientJob, ClientResult } from "./client_node.ts";
 import type { GatewayNodeConfig, GatewayNodeReady } from "./gateway_node.ts";
 import { benchHosts, deno } from "./hosts.ts";
 import { LineProcess } from "./json_lines.ts";
-import { GET_TRANSPORTS } from "./paper_bench.ts";
 
 /** Options of `runAppBench`. */
 export interface AppBenchOptions {
@@ -43,6 +49,8 @@ export interface AppBenchReport {
 }
 
 const WARM_UP = 3;
+/** Rounds that cycle the transports (as in `qfaas bench paper`). */
+const ROUNDS = 5;
 
 /** Runs one application's benchmark; everything it creates is removed when it ends. */
 export async function runAppBench(options: AppBenchOptions): Promise<AppBenchReport> {
@@ -68,44 +76,65 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
   };
   const bar = new ProgressBar(
     `qfaas bench app ${options.app}`,
-    GET_TRANSPORTS.length * plan.operations.length * options.samples,
+    TRANSPORTS.length * plan.operations.length * options.samples,
   );
   const series: Series[] = [];
+  // One gateway per transport, all up at once, so that rounds can cycle the
+  // transports and drift lands on all of them alike. All five: h3-0rtt-idempotent
+  // is the paper's "POST 1-RTT" for the POST functions.
+  await using stack = new AsyncDisposableStack();
+  const gateways: { transport: Transport; ready: GatewayNodeReady }[] = [];
+  for (const transport of TRANSPORTS) {
+    const scratch = await Deno.makeTempDir({ prefix: `qfaas-app-${options.app}-` });
+    stack.defer(() => Deno.remove(scratch, { recursive: true }));
+    await plan.prepare?.(scratch);
+    const config: GatewayNodeConfig = {
+      hostname: hosts.hosts.gateway.address,
+      workers: options.loopback
+        ? null
+        : { prefix: hosts.command("workers"), address: hosts.hosts.workers.address },
+      app: {
+        dir: plan.dir,
+        transport,
+        env: plan.env?.(scratch),
+        writable: plan.writesScratch ? [scratch] : [],
+        files: plan.servesScratch ? scratch : undefined,
+      },
+    };
+    const gateway = stack.use(
+      await LineProcess.start<GatewayNodeReady>(
+        [...hosts.command("gateway"), ...deno("bench/paper/gateway_node.ts")],
+        { QFAAS_BENCH_GATEWAY: JSON.stringify(config) },
+        "gateway",
+      ),
+    );
+    for (const { job, count } of plan.seed?.(gateway.ready, options.samples) ?? []) {
+      await request({ ...job, count, start: 0 });
+    }
+    gateways.push({ transport, ready: gateway.ready });
+  }
+  const perRound = Math.ceil(options.samples / ROUNDS);
   try {
-    for (const transport of GET_TRANSPORTS) {
-      const scratch = await Deno.makeTempDir({ prefix: `qfaas-app-${options.app}-` });
-      try {
-        await plan.prepare?.(scratch);
-        const config: GatewayNodeConfig = {
-          hostname: hosts.hosts.gateway.address,
-          workers: options.loopback
-            ? null
-            : { prefix: hosts.command("workers"), address: hosts.hosts.workers.address },
-          app: {
-            dir: plan.dir,
-            transport,
-            env: plan.env?.(scratch),
-            writable: plan.writesScratch ? [scratch] : [],
-            files: plan.servesScratch ? scratch : undefined,
-          },
+    for (const operation of plan.operations) {
+      const measured = gateways.map(({ transport, ready }) => {
+        const entry: Series = {
+          scenario: operation.scenario,
+          transport,
+          rttMs: options.rttMs,
+          samples: [],
         };
-        await using gateway = await LineProcess.start<GatewayNodeReady>(
-          [...hosts.command("gateway"), ...deno("bench/paper/gateway_node.ts")],
-          { QFAAS_BENCH_GATEWAY: JSON.stringify(config) },
-          "gateway",
-        );
-        for (const { job, count } of plan.seed?.(gateway.ready, options.samples) ?? []) {
-          await request({ ...job, count, start: 0 });
+        series.push(entry);
+        return { job: operation.job(ready), entry };
+      });
+      for (const { job } of measured) await request({ ...job, count: WARM_UP, start: 0 });
+      for (let round = 0; round < ROUNDS; round++) {
+        const count = Math.min(perRound, options.samples - round * perRound);
+        if (count <= 0) break;
+        for (const { job, entry } of measured) {
+          const start = WARM_UP + round * perRound;
+          entry.samples.push(...(await request({ ...job, count, start })).samples);
+          bar.tick(count);
         }
-        for (const operation of plan.operations) {
-          const job = operation.job(gateway.ready);
-          await request({ ...job, count: WARM_UP, start: 0 });
-          const { samples } = await request({ ...job, count: options.samples, start: WARM_UP });
-          series.push({ scenario: operation.scenario, transport, rttMs: options.rttMs, samples });
-          bar.tick(options.samples);
-        }
-      } finally {
-        await Deno.remove(scratch, { recursive: true });
       }
     }
   } finally {

@@ -97,7 +97,11 @@ Deno.test("app bench: every application runs over the three namespaces on every 
       );
       const samples = JSON.parse(await Deno.readTextFile(`${out}/app-${app}.json`));
       const transports = new Set(samples.series.map((s: { transport: string }) => s.transport));
-      assert.deepEqual([...transports].sort(), ["h3-0rtt", "h3-1rtt", "tcp", "tls"], app);
+      assert.deepEqual(
+        [...transports].sort(),
+        ["h3-0rtt", "h3-0rtt-idempotent", "h3-1rtt", "tcp", "tls"],
+        app,
+      );
       for (const series of samples.series as { samples: number[] }[]) {
         assert.equal(series.samples.length, 2);
       }
