@@ -87,7 +87,7 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
   for (const transport of TRANSPORTS) {
     const scratch = await Deno.makeTempDir({ prefix: `qfaas-app-${options.app}-` });
     stack.defer(() => Deno.remove(scratch, { recursive: true }));
-    await plan.prepare?.(scratch);
+    await plan.prepare?.(scratch, options.samples);
     const config: GatewayNodeConfig = {
       hostname: hosts.hosts.gateway.address,
       workers: options.loopback

@@ -24,7 +24,7 @@ export interface AppPlan {
   /** Its functions directory. */
   dir: string;
   /** Prepares a fresh scratch directory before a gateway starts (seed files, fixtures). */
-  prepare?: (scratch: string) => Promise<void>;
+  prepare?: (scratch: string, samples: number) => Promise<void>;
   /** Environment for every function, given the scratch directory. */
   env?: (scratch: string) => Record<string, string>;
   /** Whether functions may write the scratch directory. */
@@ -52,10 +52,10 @@ export const APPS: Record<string, AppPlan> = {
     dir: `${EXAMPLES}hello-retail`,
     env: (scratch) => ({ HELLO_RETAIL_DATA: scratch }),
     writesScratch: true,
-    prepare: async (scratch) => {
-      // The card authority has no function (nor had the original's): stored directly.
+    prepare: async (scratch, samples) => {
       const { withDb } = await import("../../examples/hello-retail/_shared/db.ts");
-      withDb((db) =>
+      withDb((db) => {
+        // The card authority has no function (nor had the original's): stored directly.
         db.put("creditCardAuthority", BENCH_CARD, {
           card: BENCH_CARD,
           holder: "Bench",
@@ -63,7 +63,28 @@ export const APPS: Record<string, AppPlan> = {
           expires: "2099-12",
           blocked: false,
           authorizations: [],
-        }), scratch);
+        });
+        // One pending assignment per acquire-photo request, as request-photo leaves them,
+        // with tokens the bench knows.
+        for (let n = 0; n < samples + 10; n++) {
+          const photographer = `bench-acq-${n}`;
+          const productId = `bench-acq-product-${n}`;
+          db.put("photographerRegistry", photographer, {
+            id: photographer,
+            phone: "+12065550198",
+            registrations: 1000,
+            assignments: 0,
+            assignment: productId,
+          });
+          db.put("photoAssignments", photographer, {
+            photographer,
+            productId,
+            taskToken: `bench-token-${n}`,
+            status: "pending",
+            assignedAt: new Date().toISOString(),
+          });
+        }
+      }, scratch);
     },
     seed: (g, samples) => [{
       // One product per photo request, so that every request finds its product unassigned.
@@ -130,6 +151,19 @@ export const APPS: Record<string, AppPlan> = {
           url: `${g.http}/function/purchase?via=chain`,
           method: "POST",
           body: json({ productId: "bench-0", user: "bench", card: BENCH_CARD }),
+          expect: OK,
+        }),
+      },
+      {
+        scenario: "f8 acquire-photo chain (4 functions, f10 inside)",
+        job: (g) => ({
+          url: `${g.http}/function/acquire-photo`,
+          method: "POST",
+          body: json({
+            photographer: "bench-acq-{n}",
+            taskToken: "bench-token-{n}",
+            imageUrl: "https://images.example/bench-{n}.jpg",
+          }),
           expect: OK,
         }),
       },
