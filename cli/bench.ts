@@ -58,6 +58,16 @@ function positiveInteger(name: string, value: string): number {
   return n;
 }
 
+/** The `--rtt` value in ms, from 0 to 50; with `--loopback` only 0, its default. */
+function rttArg(value: string | undefined, loopback: boolean, fallback: number): number {
+  const ms = value === undefined ? (loopback ? 0 : fallback) : Number(value);
+  if (!(ms >= 0 && ms <= 50)) {
+    throw new TypeError(`--rtt must be a number of ms from 0 to 50, received "${value}"`);
+  }
+  if (loopback && ms !== 0) throw new TypeError("--loopback has no delay: use --rtt 0");
+  return ms;
+}
+
 const quic = defineCommand({
   meta: {
     name: "quic",
@@ -216,11 +226,7 @@ const paper = defineCommand({
     const preset = PRESETS[args.quick ? "quick" : "full"];
     let options: PaperBenchOptions;
     try {
-      const rttMs = args.rtt === undefined ? (args.loopback ? 0 : preset.rttMs) : Number(args.rtt);
-      if (args.loopback && rttMs !== 0) throw new TypeError("--loopback has no delay: use --rtt 0");
-      if (!(rttMs >= 0 && rttMs <= 50)) {
-        throw new TypeError(`--rtt must be a number of ms from 0 to 50, received "${args.rtt}"`);
-      }
+      const rttMs = rttArg(args.rtt, args.loopback, preset.rttMs);
       options = {
         ...preset,
         rttMs,
@@ -275,7 +281,7 @@ const app = defineCommand({
       description: `the application: ${Object.keys(APPS).join(", ")}`,
     },
     samples: { type: "string", default: "100", description: "samples per request and transport" },
-    rtt: { type: "string", default: "1", description: "round-trip time between the hosts, ms" },
+    rtt: { type: "string", description: "round-trip time between the hosts, ms (default 1)" },
     loopback: {
       type: "boolean",
       default: false,
@@ -295,10 +301,7 @@ const app = defineCommand({
           `no application "${args.name}": choose one of ${Object.keys(APPS).join(", ")}`,
         );
       }
-      const rttMs = args.loopback ? 0 : Number(args.rtt);
-      if (!(rttMs >= 0 && rttMs <= 50)) {
-        throw new TypeError(`--rtt must be a number of ms from 0 to 50, received "${args.rtt}"`);
-      }
+      const rttMs = rttArg(args.rtt, args.loopback, 1);
       options = {
         app: args.name,
         samples: positiveInteger("samples", args.samples),

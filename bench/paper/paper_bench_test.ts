@@ -113,16 +113,20 @@ Deno.test("app bench: every application runs over the three namespaces on every 
   assert.deepEqual(await listNamespaces(NAMESPACE_PREFIX), [], "every namespace it made is gone");
 });
 
-Deno.test("app bench: an unknown application is a usage error naming the known ones", async () => {
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "bench", "app", "nope"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(run.code, 2);
-  assert.match(
-    new TextDecoder().decode(run.stderr),
-    /no application "nope": choose one of hello-retail/,
-  );
+Deno.test("app bench: an unknown application, or an RTT loopback cannot emulate, is a usage error", async () => {
+  const cases: [string[], RegExp][] = [
+    [["nope"], /no application "nope": choose one of hello-retail/],
+    [["certinfo", "--loopback", "--rtt", "1"], /--loopback has no delay/],
+    [["certinfo", "--rtt", "-2"], /--rtt must be a number of ms from 0 to 50/],
+  ];
+  for (const [args, message] of cases) {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "bench", "app", ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(run.code, 2, args.join(" "));
+    assert.match(new TextDecoder().decode(run.stderr), message);
+  }
 });
