@@ -81,18 +81,34 @@ export function gatewayClient(
   });
 }
 
-/** The worker's one gateway client, made on first use from the environment. */
+/** The worker's one HTTP/3 gateway client, shared by `invoke` and the routed `fetch`. */
 let shared: { link: GatewayLink; client: H3Client } | null = null;
 
-function client(): { link: GatewayLink; client: H3Client } {
-  if (shared) return shared;
-  const link = gatewayLink(Deno.env.toObject());
-  if (!link) {
+/** How `invoke` reaches the gateway: its origin and the fetch to use. */
+interface GatewayTarget {
+  base: string;
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+}
+
+/** Read from the environment once: HTTP/3 with the minted session, else plain HTTP(S). */
+let target: GatewayTarget | null = null;
+
+function gatewayTarget(): GatewayTarget {
+  if (target) return target;
+  const env = Deno.env.toObject();
+  const link = gatewayLink(env);
+  if (link) {
+    shared ??= { link, client: gatewayClient(link) };
+    const h3 = shared.client;
+    return target = { base: link.url, fetch: (url, init) => h3.fetch(url, init) };
+  }
+  const url = env[GATEWAY_ENV.url];
+  if (!url) {
     throw new Error(
       `Cannot invoke a function: ${GATEWAY_ENV.url} is not set (run inside qfaas dev, or set it)`,
     );
   }
-  return shared = { link, client: gatewayClient(link) };
+  return target = { base: new URL(url).origin, fetch: (to, init) => fetch(to, init) };
 }
 
 /**
@@ -101,13 +117,8 @@ function client(): { link: GatewayLink; client: H3Client } {
  * has a gateway link, else with `fetch` to a plain HTTP(S) gateway URL.
  */
 export function invoke(name: string, init?: RequestInit): Promise<Response> {
-  const path = `/function/${name.replace(/^\/+/, "")}`;
-  const plain = Deno.env.get(GATEWAY_ENV.url);
-  if (plain && !gatewayLink(Deno.env.toObject())) {
-    return fetch(`${new URL(plain).origin}${path}`, init);
-  }
-  const { link, client: h3 } = client();
-  return h3.fetch(`${link.url}${path}`, init);
+  const { base, fetch: send } = gatewayTarget();
+  return send(`${base}/function/${name.replace(/^\/+/, "")}`, init);
 }
 
 /**
