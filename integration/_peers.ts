@@ -59,6 +59,38 @@ export function freeUdpPort(): number {
 }
 
 /**
+ * ngtcp2's gtlsclient against 127.0.0.1:`port`, keeping its session and
+ * transport parameters in `dir` so that a later run resumes (in 0-RTT) and
+ * downloading each response into `dir` under its path's last segment.
+ * `post` sends that body as a POST.
+ */
+export function gtlsclient(
+  dir: string,
+  port: number,
+): (url: string, post?: string) => Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = binary("gtlsclient", "ngtcp2-client");
+  return async (url, post) => {
+    const method: string[] = [];
+    if (post !== undefined) {
+      await Deno.writeTextFile(`${dir}/post.body`, post);
+      method.push("-m", "POST", "-d", `${dir}/post.body`);
+    }
+    return await run(bin, [
+      ...method,
+      "--exit-on-all-streams-close",
+      "--no-quic-dump",
+      "--no-http-dump",
+      `--session-file=${dir}/session.pem`,
+      `--tp-file=${dir}/tp.pem`,
+      `--download=${dir}`,
+      "127.0.0.1",
+      String(port),
+      url,
+    ]);
+  };
+}
+
+/**
  * Loads `url` in headless Chromium with HTTP/3 forced for its origin and the
  * server's certificate pinned by SPKI hash; returns the text of the page's
  * `<div id="out">` once scripts ran (the page writes its result there).

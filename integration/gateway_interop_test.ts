@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
 import { createCa, MemoryStore, spkiSha256 } from "../store/mod.ts";
-import { binary, chromiumResult, run, tempDir } from "./_peers.ts";
+import { chromiumResult, gtlsclient, tempDir } from "./_peers.ts";
 
 const ca = await createCa("QFaaS interop CA");
 const examples = new URL("../examples/functions/", import.meta.url).pathname;
@@ -30,25 +30,15 @@ async function metric(gw: Gateway, line: string): Promise<number> {
 }
 
 Deno.test("gateway interop: ngtcp2 gtlsclient invokes over h3 through Retry, and resumes in 0-RTT", async () => {
-  const gtlsclient = binary("gtlsclient", "ngtcp2-client");
   await using gw = await gateway();
   await using dir = await tempDir();
   const url = `https://localhost:${gw.h3Port}/function/echo`;
-  const common = [
-    "--exit-on-all-streams-close",
-    "--no-quic-dump",
-    "--no-http-dump",
-    `--session-file=${dir.path}/session.pem`,
-    `--tp-file=${dir.path}/tp.pem`,
-    `--download=${dir.path}`,
-    "127.0.0.1",
-    String(gw.h3Port),
-  ];
-  const get = await run(gtlsclient, [...common, `${url}/first?x=1`]);
+  const client = gtlsclient(dir.path, gw.h3Port!);
+  const get = await client(`${url}/first?x=1`);
   assert.equal(get.code, 0, get.stderr.slice(-2000));
   assert.equal(await Deno.readTextFile(`${dir.path}/first?x=1`), "GET /first?x=1\n");
 
-  const resumed = await run(gtlsclient, [...common, `${url}/second`]);
+  const resumed = await client(`${url}/second`);
   assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
   assert.equal(await Deno.readTextFile(`${dir.path}/second`), "GET /second\n");
   assert.equal(
@@ -58,15 +48,7 @@ Deno.test("gateway interop: ngtcp2 gtlsclient invokes over h3 through Retry, and
   );
 
   // A POST in 0-RTT carries no nonce: the gateway cannot tell it from a replay.
-  await Deno.writeTextFile(`${dir.path}/body.txt`, "pay once");
-  const post = await run(gtlsclient, [
-    "-m",
-    "POST",
-    "-d",
-    `${dir.path}/body.txt`,
-    ...common,
-    `${url}/third`,
-  ]);
+  const post = await client(`${url}/third`, "pay once");
   assert.equal(post.code, 0, post.stderr.slice(-2000));
   assert.match(await Deno.readTextFile(`${dir.path}/third`), /too early/);
   assert.equal(await metric(gw, 'qfaas_too_early_total{protocol="h3"}'), 1);

@@ -5,7 +5,14 @@ import { H3Client, type H3RequestInfo, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import { trustDomain } from "../quic/testing.ts";
 import { spkiSha256 } from "../store/mod.ts";
-import { binary, chromiumResult, freeUdpPort, run, tempDir, writePrivate } from "./_peers.ts";
+import {
+  binary,
+  chromiumResult,
+  freeUdpPort,
+  gtlsclient,
+  tempDir,
+  writePrivate,
+} from "./_peers.ts";
 
 const domain = await trustDomain();
 
@@ -48,40 +55,22 @@ async function ourServer() {
 }
 
 Deno.test("interop: ngtcp2 gtlsclient → our server: GET, POST, and a resumed run in 0-RTT", async () => {
-  const gtlsclient = binary("gtlsclient", "ngtcp2-client");
   await using server = await ourServer();
   await using dir = await tempDir();
   const url = `https://localhost:${server.port}`;
-  const common = [
-    "--exit-on-all-streams-close",
-    "--no-quic-dump",
-    "--no-http-dump",
-    `--session-file=${dir.path}/session.pem`,
-    `--tp-file=${dir.path}/tp.pem`,
-    `--download=${dir.path}`,
-    "127.0.0.1",
-    String(server.port),
-  ];
-  const get = await run(gtlsclient, [...common, `${url}/first`]);
+  const client = gtlsclient(dir.path, server.port);
+  const get = await client(`${url}/first`);
   assert.equal(get.code, 0, get.stderr.slice(-2000));
   assert.equal(await Deno.readTextFile(`${dir.path}/first`), "hello GET /first");
 
-  await Deno.writeTextFile(`${dir.path}/post.txt`, "posted by ngtcp2");
-  const post = await run(gtlsclient, [
-    "-m",
-    "POST",
-    "-d",
-    `${dir.path}/post.txt`,
-    ...common,
-    `${url}/second`,
-  ]);
+  const post = await client(`${url}/second`, "posted by ngtcp2");
   assert.equal(post.code, 0, post.stderr.slice(-2000));
   assert.equal(
     await Deno.readTextFile(`${dir.path}/second`),
     "hello POST /second posted by ngtcp2",
   );
 
-  const resumed = await run(gtlsclient, [...common, `${url}/third`]);
+  const resumed = await client(`${url}/third`);
   assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
   assert.deepEqual(server.seen.map((s) => [s.method, s.path, s.earlyData]), [
     ["GET", "/first", false],
