@@ -24,10 +24,27 @@ import {
   runPaperBench,
 } from "../bench/paper/mod.ts";
 
-/**
- * Runs one suite: parses its options (a mistake there is a usage error: one
- * line, exit 2, no stack trace), runs it, prints its table and writes its JSON.
- */
+/** A suite's options: a mistake there is a usage error (one line, exit 2, no stack trace). */
+function parsed<Options>(suite: string, parse: () => Options): Options {
+  try {
+    return parse();
+  } catch (error) {
+    console.error(`qfaas bench ${suite}: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
+}
+
+/** A suite's run: a failure it reports (no root, a delay off by 10%) is one line, exit 1. */
+async function ran<Report>(suite: string, run: () => Promise<Report>): Promise<Report> {
+  try {
+    return await run();
+  } catch (error) {
+    console.error(`qfaas bench ${suite}: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
+
+/** Runs one suite: parses its options, runs it, prints its table and writes its JSON. */
 async function runSuite<Options, Report>(
   suite: string,
   parse: () => Options,
@@ -35,13 +52,7 @@ async function runSuite<Options, Report>(
   format: (report: Report) => string,
   out: string,
 ): Promise<void> {
-  let options: Options;
-  try {
-    options = parse();
-  } catch (error) {
-    console.error(`qfaas bench ${suite}: ${(error as Error).message}`);
-    Deno.exit(2);
-  }
+  const options = parsed(suite, parse);
   const report = await run(options);
   console.log(format(report));
   await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
@@ -224,10 +235,9 @@ const paper = defineCommand({
   },
   async run({ args }) {
     const preset = PRESETS[args.quick ? "quick" : "full"];
-    let options: PaperBenchOptions;
-    try {
+    const options: PaperBenchOptions = parsed("paper", () => {
       const rttMs = rttArg(args.rtt, args.loopback, preset.rttMs);
-      options = {
+      return {
         ...preset,
         rttMs,
         sweepMs: args.loopback
@@ -240,28 +250,9 @@ const paper = defineCommand({
         out: args.out,
         command: ["deno task bench:paper", ...Deno.args.slice(2)].join(" "),
       };
-    } catch (error) {
-      console.error(`qfaas bench paper: ${(error as Error).message}`);
-      Deno.exit(2);
-    }
-    let report;
-    try {
-      report = await runPaperBench(options);
-    } catch (error) {
-      console.error(`qfaas bench paper: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
+    });
+    const report = await ran("paper", () => runPaperBench(options));
     console.log(formatPaperBench(report));
-    const { derived, targets, rttChecks } = report;
-    const summary = `${options.out}/paper-summary.json`;
-    await Deno.writeTextFile(
-      summary,
-      JSON.stringify({ command: options.command, derived, targets, rttChecks }, null, 2) + "\n",
-    );
-    await Deno.writeTextFile(
-      `${options.out}/paper-tables.md`,
-      `# Paper bench: tables\n\n${report.markdown}`,
-    );
     console.log(
       `\nwrote ${options.out}/paper-bench.json, paper-tables.md, paper-summary.json and the charts`,
     );
@@ -294,33 +285,22 @@ const app = defineCommand({
     },
   },
   async run({ args }) {
-    let options: AppBenchOptions;
-    try {
+    const options: AppBenchOptions = parsed("app", () => {
       if (!(args.name in APPS)) {
         throw new TypeError(
           `no application "${args.name}": choose one of ${Object.keys(APPS).join(", ")}`,
         );
       }
-      const rttMs = rttArg(args.rtt, args.loopback, 1);
-      options = {
+      return {
         app: args.name,
         samples: positiveInteger("samples", args.samples),
-        rttMs,
+        rttMs: rttArg(args.rtt, args.loopback, 1),
         out: args.out,
         loopback: args.loopback,
         command: ["deno task qfaas bench app", ...Deno.args.slice(2)].join(" "),
       };
-    } catch (error) {
-      console.error(`qfaas bench app: ${(error as Error).message}`);
-      Deno.exit(2);
-    }
-    let report;
-    try {
-      report = await runAppBench(options);
-    } catch (error) {
-      console.error(`qfaas bench app: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
+    });
+    const report = await ran("app", () => runAppBench(options));
     console.log(report.markdown);
     console.log(
       `\nwrote ${options.out}/app-${options.app}.json, app-${options.app}-tables.md and the charts`,

@@ -36,7 +36,7 @@ export interface PaperBenchOptions {
   sweepMs: number[];
   /** Chain lengths. */
   chainLengths: number[];
-  /** Where to write samples, charts and tables. */
+  /** Where to write samples (`paper-bench.json`), charts, `paper-tables.md` and `paper-summary.json`. */
   out: string;
   /** The command line that reproduces this run. */
   command: string;
@@ -250,6 +250,14 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   };
   const { derived, targets } = judge(run, options);
   const markdown = await writeReport(run, options.out);
+  await Deno.writeTextFile(
+    `${options.out}/paper-tables.md`,
+    `# Paper bench: tables\n\n${markdown}`,
+  );
+  await Deno.writeTextFile(
+    `${options.out}/paper-summary.json`,
+    JSON.stringify({ command: options.command, derived, targets, rttChecks }, null, 2) + "\n",
+  );
   return { run, rttChecks, derived, targets, markdown };
 }
 
