@@ -51,20 +51,15 @@ export interface GatewayNodeReady {
  * functions call the gateway's HTTP or HTTPS listener instead of its HTTP/3
  * one, so a chain's every hop uses the transport measured.
  */
-async function appFunctions(app: AppConfig, urls: GatewayUrls, ca: string) {
+async function appFunctions(app: AppConfig, urls: GatewayUrls, caFile: string) {
   const { functions, problems } = await discoverFunctions(app.dir);
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("\n"));
   const tcp = app.transport === "tcp" || app.transport === "tls";
-  let caFile: string | null = null;
-  if (app.transport === "tls") {
-    caFile = await Deno.makeTempFile({ suffix: ".pem" });
-    await Deno.writeTextFile(caFile, ca);
-  }
   const gateway: Record<string, string> = !tcp ? {} : {
     QFAAS_GATEWAY_URL: app.transport === "tcp" ? urls.http : urls.https,
     gateway_url: app.transport === "tcp" ? urls.http : urls.https,
     QFAAS_GATEWAY_SESSION: "",
-    ...(caFile ? { DENO_CERT: caFile } : {}),
+    ...(app.transport === "tls" ? { DENO_CERT: caFile } : {}),
   };
   return functions.map(({ fn }) => ({
     ...fn,
@@ -106,6 +101,9 @@ export interface Recycle {
 
 async function main(config: GatewayNodeConfig): Promise<void> {
   const ca = await createCa("QFaaS paper bench CA");
+  // For functions that call the gateway over TLS: Deno's fetch trusts DENO_CERT (removed at the end).
+  const caFile = await Deno.makeTempFile({ suffix: ".pem" });
+  await Deno.writeTextFile(caFile, ca.cert);
   const gateway = await startGateway({
     functions: [],
     ca,
@@ -119,7 +117,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   const http = `http://${config.hostname}:${new URL(gateway.http!).port}`;
   const https = `https://${config.hostname}:${new URL(gateway.https!).port}`;
   const functions = config.app
-    ? await appFunctions(config.app, { http, https }, ca.cert)
+    ? await appFunctions(config.app, { http, https }, caFile)
     : paperFunctions(TRANSPORTS, { http, https });
   for (const fn of functions) gateway.invoker.register(fn);
   const files = config.app?.files ? serveFiles(config.hostname, config.app.files) : undefined;
@@ -142,6 +140,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
     return { ok: true };
   });
   await Promise.all([gateway.shutdown(), files?.server.shutdown()]);
+  await Deno.remove(caFile);
 }
 
 if (import.meta.main) await main(JSON.parse(Deno.env.get("QFAAS_BENCH_GATEWAY") ?? "{}"));
