@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { H3Client } from "../h3/mod.ts";
 import { devCa } from "../store/mod.ts";
 import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
+import { readLines } from "./lines.ts";
 import { machineInfo } from "./machine.ts";
 
 /** Options of `runGatewayBench`. */
@@ -65,23 +66,16 @@ async function readUntil(
   done: (line: string) => boolean,
 ): Promise<string[]> {
   const lines: string[] = [];
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  while (true) {
-    const { value, done: ended } = await reader.read();
-    if (ended) throw new Error(`process ended before it was ready:\n${lines.join("\n")}`);
-    buffer += value;
-    let newline;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      lines.push(line);
-      if (done(line)) {
-        (async () => {
-          while (!(await reader.read()).done) { /* the rest is worker logs */ }
-        })();
-        return lines;
-      }
+  const iterator = readLines(stream);
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) throw new Error(`process ended before it was ready:\n${lines.join("\n")}`);
+    lines.push(next.value);
+    if (done(next.value)) {
+      (async () => {
+        for await (const _ of iterator) { /* the rest is worker logs */ }
+      })();
+      return lines;
     }
   }
 }

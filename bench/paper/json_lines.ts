@@ -5,20 +5,7 @@
  *
  * @module
  */
-
-/** The lines of a text stream, without their newlines. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let newline;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      yield buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-    }
-  }
-  if (buffer) yield buffer;
-}
+import { readLines } from "../lines.ts";
 
 /** Answers each JSON line on stdin with `answer`'s result as a JSON line on stdout. */
 export async function serveLines<In, Out>(answer: (message: In) => Promise<Out>): Promise<void> {
