@@ -187,6 +187,28 @@ Deno.test("H3: a header section over SETTINGS_MAX_FIELD_SECTION_SIZE gets 431", 
   assert.ok((bed.server.counters.errors.get(H3ErrorCode.H3_EXCESSIVE_LOAD) ?? 0) >= 1);
 });
 
+Deno.test("H3: the server opens only its control stream, no QPACK streams (RFC 9204 §4.2)", async () => {
+  await using bed = await h3Bed(echo);
+  const raw = await rawH3(bed.listener.addr.port);
+  try {
+    const stream = await sendRaw(raw.conn, headersFrame(getLines));
+    const response = await readAll(stream.readable!);
+    assert.ok(response.byteLength > 0, "the request without our QPACK streams was answered");
+    const incoming = raw.conn.incomingUnidirectionalStreams.getReader();
+    const first = await incoming.read();
+    assert.equal((await first.value!.read())?.[0], StreamType.CONTROL);
+    // Anything else the server opened left with or before the response.
+    const next = await Promise.race([
+      incoming.read(),
+      new Promise<"none">((r) => setTimeout(() => r("none"), 100)),
+    ]);
+    assert.equal(next, "none");
+    incoming.releaseLock();
+  } finally {
+    await raw.close();
+  }
+});
+
 Deno.test("H3: DATA before HEADERS closes that connection with H3_FRAME_UNEXPECTED; others are served", async () => {
   await using bed = await h3Bed(echo);
   const raw = await rawH3(bed.listener.addr.port);

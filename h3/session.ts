@@ -1,8 +1,7 @@
 /**
  * One HTTP/3 connection's shared machinery, for clients and servers alike:
- * our control and QPACK streams (RFC 9114 §6.2, RFC 9204 §4.2), the peer's
- * unidirectional streams, its SETTINGS and GOAWAY, and closing the connection
- * with the right error code.
+ * our control stream (RFC 9114 §6.2), the peer's unidirectional streams, its
+ * SETTINGS and GOAWAY, and closing the connection with the right error code.
  *
  * @module
  */
@@ -67,7 +66,7 @@ export class H3Session {
   #seen = new Set<number>();
   #closed = false;
 
-  /** Opens our control and QPACK streams and starts reading the peer's streams. */
+  /** Opens our control stream and starts reading the peer's streams. */
   constructor(conn: QuicConn, role: "client" | "server", options: H3SessionOptions = {}) {
     this.conn = conn;
     this.role = role;
@@ -138,11 +137,9 @@ export class H3Session {
     first[0] = StreamType.CONTROL;
     first.set(settingsFrame, 1);
     await control.write(first);
-    // The QPACK streams carry nothing at table capacity 0, but peers expect them.
-    for (const type of [StreamType.QPACK_ENCODER, StreamType.QPACK_DECODER]) {
-      const stream = await this.conn.createUnidirectionalStream();
-      await stream.write(new Uint8Array([type]));
-    }
+    // No QPACK encoder or decoder stream: at table capacity 0 they would carry
+    // nothing, and RFC 9204 §4.2 lets an endpoint leave them out. quiche sends
+    // each stream's data in a packet of its own, so each would cost a datagram.
   }
 
   async #acceptUniStreams(): Promise<void> {
