@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { isIP } from "node:net";
-import { lookup } from "node:dns/promises";
 import { QuicEndpoint } from "./endpoint.ts";
 import type {
   ListenerCounters,
@@ -16,6 +14,7 @@ import type {
   QuicListener,
   QuicListenOptions,
 } from "./engine.ts";
+import { resolveHost } from "./resolve_host.ts";
 
 class QuicheListener implements QuicListener {
   readonly addr: QuicAddr;
@@ -55,20 +54,13 @@ class QuicheListener implements QuicListener {
   }
 }
 
-async function resolve(hostname: string): Promise<{ address: string; family: 4 | 6 }> {
-  const family = isIP(hostname);
-  if (family === 4 || family === 6) return { address: hostname, family };
-  const found = await lookup(hostname);
-  return { address: found.address, family: found.family === 6 ? 6 : 4 };
-}
-
 class QuicheClient implements QuicClient {
   #endpoints = new Map<4 | 6, QuicEndpoint>();
   #closed = false;
 
   async connect(options: QuicConnectOptions): Promise<QuicConn> {
     if (this.#closed) throw new Error("Cannot connect: the QUIC client is closed");
-    const { address, family } = await resolve(options.hostname);
+    const { address, family } = await resolveHost(options.hostname);
     let endpoint = this.#endpoints.get(family);
     if (!endpoint) {
       endpoint = new QuicEndpoint(family === 6 ? "::" : "0.0.0.0", 0);
