@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { H3Client, type H3ClientOptions, H3ErrorCode, serveH3 } from "./mod.ts";
 import type { H3Handler, H3ServerOptions } from "./mod.ts";
 import { mintSession, type QuicConn, quicheEngine, QuicStreamError } from "../quic/mod.ts";
-import { readAll, trustDomain } from "../quic/testing.ts";
+import { readAll, recordingRelay, trustDomain } from "../quic/testing.ts";
 import { encodeFrame, encodeSettings, FrameType, StreamType } from "./frames.ts";
 import { encodeFieldSection, type FieldLine } from "./qpack.ts";
 
@@ -206,6 +206,38 @@ Deno.test("H3: the server opens only its control stream, no QPACK streams (RFC 9
     incoming.releaseLock();
   } finally {
     await raw.close();
+  }
+});
+
+Deno.test("H3: a GET on a new 0-RTT connection costs the server at most four datagrams, and the client no padded 16 KiB one", async () => {
+  const sessions = new Map<string, Uint8Array>();
+  await using bed = await h3Bed(echo, {}, { sessions });
+  await (await bed.client.fetch(`${bed.base}/ticket`)).text();
+  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await using relay = recordingRelay(bed.listener.addr.port);
+  const fresh = new H3Client({
+    ca: domain.ca.cert,
+    sessions: new Map([[`https://localhost:${relay.port}`, sessions.values().next().value!]]),
+    pool: false,
+  });
+  try {
+    const result = await fresh.request(`https://localhost:${relay.port}/early`);
+    assert.equal(await result.response.text(), "GET /early");
+    assert.equal(result.earlyDataAccepted, true);
+    await result.done;
+    await new Promise((r) => setTimeout(r, 50)); // HANDSHAKE_DONE, which follows the client's Finished
+    // Its Initial flight, its control stream, the response, HANDSHAKE_DONE: no
+    // QPACK streams, and no ACK of its own for the 0-RTT request.
+    const fromServer = relay.datagrams.filter((d) => !d.toServer);
+    assert.ok(fromServer.length <= 4, `the server sent ${fromServer.length} datagrams`);
+    // Datagrams that carry a client Initial are padded (RFC 9000 §14.1), but to 1452 bytes at most.
+    const longHeader = relay.datagrams.filter((d) => d.toServer && (d.bytes[0] & 0x80) !== 0);
+    assert.ok(longHeader.length >= 2, "the client sent its Initial and its Finished");
+    for (const d of longHeader) {
+      assert.ok(d.bytes.byteLength <= 1452, `${d.bytes.byteLength} bytes`);
+    }
+  } finally {
+    await fresh.close();
   }
 });
 

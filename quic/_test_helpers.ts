@@ -139,3 +139,44 @@ export async function echoBed(
     },
   };
 }
+
+/** A datagram that passed a `recordingRelay`, and which way. */
+export interface RelayedDatagram {
+  toServer: boolean;
+  bytes: Uint8Array;
+}
+
+/** A UDP relay in front of `serverPort` that records every datagram it forwards. */
+export interface RecordingRelay extends AsyncDisposable {
+  /** Where clients should send. */
+  port: number;
+  /** Every datagram forwarded so far, in order. */
+  datagrams: RelayedDatagram[];
+}
+
+/** Starts a `RecordingRelay` on loopback; one client at a time. */
+export function recordingRelay(serverPort: number): RecordingRelay {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const server = { transport: "udp" as const, hostname: "127.0.0.1", port: serverPort };
+  const datagrams: RelayedDatagram[] = [];
+  let client: Deno.Addr | null = null;
+  const relaying = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive();
+        const toServer = (from as Deno.NetAddr).port !== serverPort;
+        if (toServer) client = from;
+        datagrams.push({ toServer, bytes: data.slice() });
+        await socket.send(data, toServer ? server : client!);
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    datagrams,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await relaying;
+    },
+  };
+}

@@ -32,6 +32,16 @@ const SEND_BUFFER_SIZE = 16 * 1024;
 /** Send buffers kept for reuse (1 MiB at most). */
 const MAX_POOLED_BUFFERS = 64;
 
+/** The 0-RTT long header packet type of QUIC version 1 (RFC 9000 §17.2.3). */
+const LONG_ZERO_RTT = 1;
+/** What `longHeaderType` returns for a short header (1-RTT) packet. */
+const SHORT_HEADER = -1;
+
+/** The packet type of a datagram's first packet: a long header type, or SHORT_HEADER. */
+function longHeaderType(datagram: Uint8Array): number {
+  return (datagram[0] & 0x80) === 0 ? SHORT_HEADER : (datagram[0] & 0x30) >> 4;
+}
+
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
@@ -270,12 +280,17 @@ export class QuicEndpoint implements ConnectionDriver {
     if (connection) {
       const handshaking = !connection.established;
       if (!connection.receive(data, from)) this.counters.datagramsDropped++;
-      // During the handshake flush at once, before promise continuations run:
-      // a client that just completed it must send its Finished before the
-      // application acts. Afterwards flush on the next turn, so that ACKs
-      // ride on the application's answer instead of packets of their own.
-      if (handshaking) this.#service(connection);
-      else this.wake(connection);
+      const type = longHeaderType(data);
+      if (handshaking && type !== LONG_ZERO_RTT && type !== SHORT_HEADER) {
+        // A handshake flight is answered at once, before promise continuations
+        // run: a client that just completed the handshake must send its
+        // Finished before the application acts.
+        this.#service(connection, connection.role === "client");
+      } else {
+        // Anything else flushes on the next turn, so that ACKs ride on the
+        // application's answer instead of packets of their own.
+        this.wake(connection);
+      }
       return;
     }
     const server = this.#server;
@@ -437,13 +452,18 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#sending = null;
   }
 
-  /** Sends everything quiche has queued for `connection`, then re-arms its timer. */
-  #service(connection: QuicConnection): void {
+  /**
+   * Sends everything quiche has queued for `connection`, then re-arms its
+   * timer. `padded`: the datagrams may carry a client's Initial packet, which
+   * quiche pads to the whole buffer it is given (RFC 9000 §14.1 asks for 1200
+   * bytes); give it a network-sized one, not a 16 KiB loopback one.
+   */
+  #service(connection: QuicConnection, padded = false): void {
     this.#dirty.delete(connection);
     if (!this.#keys.has(connection)) return;
     for (;;) {
       const buffer = this.#buffer();
-      const length = connection.poll(buffer);
+      const length = connection.poll(padded ? buffer.subarray(0, NETWORK_DATAGRAM_SIZE) : buffer);
       if (length === 0) {
         this.#release(buffer);
         break;
@@ -466,7 +486,8 @@ export class QuicEndpoint implements ConnectionDriver {
     const id = setTimeout(() => {
       this.#timers.delete(connection);
       connection.onTimeout();
-      this.#service(connection);
+      // A client's probe before the handshake completes may resend its Initial.
+      this.#service(connection, connection.role === "client" && !connection.established);
     }, timeout);
     this.#timers.set(connection, { id, deadline });
   }

@@ -1,7 +1,7 @@
 /**
  * Test and benchmark support for the QUIC room: a throwaway trust domain,
- * stream helpers, an echo test bed, the engine conformance suite and a real
- * server process. Not for production code.
+ * stream helpers, an echo test bed, a recording UDP relay, the engine
+ * conformance suite and a real server process. Not for production code.
  *
  * @module
  */
@@ -14,6 +14,9 @@ export {
   echoStream,
   readAll,
   readToEnd,
+  type RecordingRelay,
+  recordingRelay,
+  type RelayedDatagram,
   request,
   TEST_ALPN,
   type TrustDomain,
