@@ -23,6 +23,7 @@ import { type ConnectionDriver, QuicConnection } from "./connection.ts";
 import { EarlyDatagrams } from "./early_datagrams.ts";
 import type { ListenerCounters } from "./engine.ts";
 import { RetryTokens } from "./retry_token.ts";
+import { growSocketBuffers, type SocketBuffers } from "./socket_buffers.ts";
 
 /**
  * Size of a send buffer. quiche caps a packet at the buffer it is given, and
@@ -110,6 +111,8 @@ export class QuicEndpoint implements ConnectionDriver {
   };
   /** Connections accepted by `listen`. */
   readonly incoming: ReadableStream<QuicConnection>;
+  /** The kernel buffers of the socket, raised at creation; null where they could not be. */
+  readonly socketBuffers: SocketBuffers | null;
 
   #socket: Deno.DatagramConn;
   #byCid = new Map<string, QuicConnection>();
@@ -133,6 +136,7 @@ export class QuicEndpoint implements ConnectionDriver {
   constructor(hostname: string, port = 0) {
     this.#socket = Deno.listenDatagram({ transport: "udp", hostname, port });
     this.local = hostPort(this.#socket.addr);
+    this.socketBuffers = growSocketBuffers(this.#socket.addr as Deno.NetAddr);
     this.incoming = new ReadableStream({ start: (c) => void (this.#incoming = c) });
     this.#loop = this.#receiveLoop();
   }

@@ -8,6 +8,7 @@
  */
 import type { QuicClientTls, QuicLimits, QuicServerTls } from "./config.ts";
 import type { QuicCloseInfo } from "./errors.ts";
+import type { SocketBuffers } from "./socket_buffers.ts";
 
 /** A UDP address. */
 export interface QuicAddr {
@@ -136,6 +137,11 @@ export interface QuicListener extends AsyncIterable<QuicConn> {
   readonly counters: Readonly<ListenerCounters>;
   /** Connections currently open (including those draining). */
   readonly connections: number;
+  /**
+   * The socket's kernel buffers as granted (Linux reports twice the size set),
+   * or null where the engine could not raise them.
+   */
+  readonly socketBuffers: SocketBuffers | null;
   /** The next connection, or null once the listener is closed. */
   accept(): Promise<QuicConn | null>;
   /** Closes every connection and the socket. */

@@ -26,6 +26,7 @@ export type {
   QuicStreamLike,
 } from "./engine.ts";
 export type { QuicClientTls, QuicLimits, QuicServerTls } from "./config.ts";
+export { SOCKET_BUFFER_BYTES, type SocketBuffers } from "./socket_buffers.ts";
 export { TICKET_KEY_LENGTH } from "./config.ts";
 export {
   describeClose,

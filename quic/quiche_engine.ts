@@ -15,6 +15,7 @@ import type {
   QuicListenOptions,
 } from "./engine.ts";
 import { resolveHost } from "./resolve_host.ts";
+import type { SocketBuffers } from "./socket_buffers.ts";
 
 class QuicheListener implements QuicListener {
   readonly addr: QuicAddr;
@@ -34,6 +35,11 @@ class QuicheListener implements QuicListener {
   /** Live connections on this listener. */
   get connections(): number {
     return this.#endpoint.connections;
+  }
+
+  /** The socket's kernel buffers as granted, or null where they could not be raised. */
+  get socketBuffers(): SocketBuffers | null {
+    return this.#endpoint.socketBuffers;
   }
 
   async accept(): Promise<QuicConn | null> {
