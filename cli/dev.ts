@@ -10,6 +10,7 @@
 import { defineCommand } from "citty";
 import { relative, resolve, sep as SEPARATOR } from "node:path";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
+import { SOCKET_BUFFER_BYTES, type SocketBuffers } from "../quic/mod.ts";
 import type { InvokerFunction, WorkerLogLine } from "../invoker/mod.ts";
 import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
 import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "./discover.ts";
@@ -50,6 +51,23 @@ const COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
 
 /** The function as the invoker runs it, with its language for `/system/functions`. */
 const described = (f: DiscoveredFunction): InvokerFunction => ({ ...f.fn, runtime: f.runtime });
+
+/**
+ * A hint when the UDP sockets got less kernel buffer than asked for: bursts of
+ * a large HTTP/3 body then overflow them and lose packets. Null when all is well.
+ */
+export function socketBufferHint(granted: SocketBuffers | null): string | null {
+  const asked = `${SOCKET_BUFFER_BYTES / 1024} KiB`;
+  if (granted === null) {
+    return `UDP buffers stay at the system default (asked ${asked}; needs --allow-ffi on Linux): ` +
+      "large HTTP/3 bodies may lose packets";
+  }
+  // Linux reports twice the size it set.
+  if (granted.receive >= 2 * SOCKET_BUFFER_BYTES) return null;
+  return `UDP receive buffer ${granted.receive / 2 / 1024} KiB, asked ${asked}: large HTTP/3 ` +
+    `bodies may lose packets. Raise the limit: sudo sysctl -w net.core.rmem_max=${SOCKET_BUFFER_BYTES} ` +
+    `net.core.wmem_max=${SOCKET_BUFFER_BYTES}`;
+}
 
 /** Discovers, serves and watches; throws if the directory holds no function. */
 export async function startDev(options: DevOptions): Promise<DevServer> {
@@ -97,6 +115,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   print(`  HTTPS     ${gateway.https}   HTTP/3 on UDP port ${gateway.h3Port}`);
   print(`  CA        ${cacheDir()}/ca/ca.pem   (curl --cacert it, or --http3)`);
   print(`  metrics   ${gateway.http}/metrics    functions ${gateway.http}/system/functions`);
+  const buffers = socketBufferHint(gateway.socketBuffers);
+  if (buffers) print(`! ${buffers}`);
   const first = functions.has("echo") ? "echo" : [...functions.keys()][0];
   print(`Try: qfaas invoke ${first} -d hi`);
 

@@ -1,6 +1,6 @@
 // `qfaas dev`, `qfaas invoke` and `qfaas list` end to end: the real CLI, real listeners and workers.
 import assert from "node:assert/strict";
-import { NoFunctions, startDev } from "./dev.ts";
+import { NoFunctions, socketBufferHint, startDev } from "./dev.ts";
 
 const examples = new URL("../examples/functions/", import.meta.url).pathname;
 const main = new URL("../main.ts", import.meta.url).pathname;
@@ -160,4 +160,10 @@ Deno.test("dev: an empty directory says what qfaas dev looks for; the CLI exits 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("dev: hints at net.core.rmem_max only when the UDP buffers got less than asked", () => {
+  assert.equal(socketBufferHint({ receive: 8 * 1024 * 1024, send: 8 * 1024 * 1024 }), null);
+  assert.match(socketBufferHint({ receive: 425_984, send: 425_984 })!, /208 KiB.*rmem_max=4194304/);
+  assert.match(socketBufferHint(null)!, /system default.*--allow-ffi/);
 });

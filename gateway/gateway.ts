@@ -14,7 +14,7 @@ import {
   type WorkerLogLine,
   type WorkerPlacement,
 } from "../invoker/mod.ts";
-import { mintSession, quicheEngine, TICKET_KEY_LENGTH } from "../quic/mod.ts";
+import { mintSession, quicheEngine, type SocketBuffers, TICKET_KEY_LENGTH } from "../quic/mod.ts";
 import { type CertificateAuthority, issueLeaf, type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
 import { type IngressInfo, listen, type ListenOptions } from "./listeners.ts";
@@ -74,6 +74,8 @@ export interface Gateway {
   readonly certificate: string;
   /** The internal HTTP/3 origin functions call (given to workers as QFAAS_GATEWAY_URL). */
   readonly internalUrl: string;
+  /** The kernel buffers its UDP sockets got (every QUIC socket asks the same), or null. */
+  readonly socketBuffers: SocketBuffers | null;
   /** Stops listening, drains requests, stops every worker. */
   shutdown(): Promise<void>;
 }
@@ -159,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     h3Port: listeners.h3Port,
     certificate: leaf.cert,
     internalUrl,
+    socketBuffers: internal.socketBuffers,
     async shutdown() {
       await listeners.shutdown();
       await Promise.all([internalServer.shutdown(), invoker.close()]);
