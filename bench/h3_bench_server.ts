@@ -4,6 +4,7 @@
 import { H3Client, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import { serveHttps } from "../watchdog/mod.ts";
+import { warmLargeAllocations } from "./harness.ts";
 
 const config = JSON.parse(Deno.env.get("QFAAS_TEST_QUIC") ?? "{}");
 const megabyte = new Uint8Array(1024 * 1024).fill(120);
@@ -29,6 +30,8 @@ const https = await serveHttps(
   handler,
 );
 
+// Large allocations to their steady state, for every transport alike (see bench/harness.ts).
+warmLargeAllocations();
 // Warm the HTTP/3 path once, as a worker does before it reports ready.
 const self = new H3Client({ ca: config.ca });
 await (await self.fetch(`https://localhost:${listener.addr.port}/`)).text();

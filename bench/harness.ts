@@ -29,6 +29,17 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+/**
+ * Brings a process's large allocations to their steady state before it is
+ * measured. On these VMs the first hundred or so 1 MiB buffers a process
+ * allocates take ~3.5 ms each (fresh pages, faulted in one by one), the rest
+ * ~0.08 ms: without this, 1 MB scenarios start with a slow phase that depends
+ * on how many allocations came before, not on the transport.
+ */
+export function warmLargeAllocations(count = 256): void {
+  for (let i = 0; i < count; i++) new Uint8Array(1 << 20).fill(1);
+}
+
 /** Collects samples by scenario name. */
 export class Recorder {
   #samples = new Map<string, number[]>();
