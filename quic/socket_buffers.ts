@@ -18,7 +18,9 @@ export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The sizes the kernel granted, in bytes (Linux reports twice the value set, for bookkeeping). */
 export interface SocketBuffers {
+  /** SO_RCVBUF as the kernel reports it. */
   receive: number;
+  /** SO_SNDBUF as the kernel reports it. */
   send: number;
 }
 
