@@ -33,16 +33,6 @@ const SEND_BUFFER_SIZE = 16 * 1024;
 /** Send buffers kept for reuse (1 MiB at most). */
 const MAX_POOLED_BUFFERS = 64;
 
-/** The 0-RTT long header packet type of QUIC version 1 (RFC 9000 §17.2.3). */
-const LONG_ZERO_RTT = 1;
-/** What `longHeaderType` returns for a short header (1-RTT) packet. */
-const SHORT_HEADER = -1;
-
-/** The packet type of a datagram's first packet: a long header type, or SHORT_HEADER. */
-function longHeaderType(datagram: Uint8Array): number {
-  return (datagram[0] & 0x80) === 0 ? SHORT_HEADER : (datagram[0] & 0x30) >> 4;
-}
-
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
@@ -284,8 +274,9 @@ export class QuicEndpoint implements ConnectionDriver {
     if (connection) {
       const handshaking = !connection.established;
       if (!connection.receive(data, from)) this.counters.datagramsDropped++;
-      const type = longHeaderType(data);
-      if (handshaking && type !== LONG_ZERO_RTT && type !== SHORT_HEADER) {
+      const handshakePacket = header !== null && header.ty !== PacketType.ZeroRTT &&
+        header.ty !== PacketType.Short;
+      if (handshaking && handshakePacket) {
         // A handshake flight is answered at once, before promise continuations
         // run: a client that just completed the handshake must send its
         // Finished before the application acts.
