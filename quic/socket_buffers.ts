@@ -92,15 +92,24 @@ function findSocket(c: Libc, port: number, family: number): number | null {
   return null;
 }
 
-/** The current buffer sizes of the UDP socket bound to `local`, or null if it is not found. */
-export function socketBuffers(local: Deno.NetAddr): SocketBuffers | null {
+/** The descriptor of the UDP socket Deno bound to `local`, with libc; null where not found. */
+function locate(local: Deno.NetAddr): { c: Libc; fd: number } | null {
   const c = openLibc();
   if (!c) return null;
   const fd = findSocket(c, local.port, local.hostname.includes(":") ? AF_INET6 : AF_INET);
-  if (fd === null) return null;
+  return fd === null ? null : { c, fd };
+}
+
+function sizes(c: Libc, fd: number): SocketBuffers | null {
   const receive = getInt(c, fd, SO_RCVBUF);
   const send = getInt(c, fd, SO_SNDBUF);
   return receive === null || send === null ? null : { receive, send };
+}
+
+/** The current buffer sizes of the UDP socket bound to `local`, or null if it is not found. */
+export function socketBuffers(local: Deno.NetAddr): SocketBuffers | null {
+  const found = locate(local);
+  return found && sizes(found.c, found.fd);
 }
 
 /**
@@ -112,13 +121,10 @@ export function growSocketBuffers(
   local: Deno.NetAddr,
   bytes = SOCKET_BUFFER_BYTES,
 ): SocketBuffers | null {
-  const c = openLibc();
-  if (!c) return null;
-  const fd = findSocket(c, local.port, local.hostname.includes(":") ? AF_INET6 : AF_INET);
-  if (fd === null) return null;
+  const found = locate(local);
+  if (!found) return null;
+  const { c, fd } = found;
   if (!setInt(c, fd, SO_RCVBUFFORCE, bytes)) setInt(c, fd, SO_RCVBUF, bytes);
   if (!setInt(c, fd, SO_SNDBUFFORCE, bytes)) setInt(c, fd, SO_SNDBUF, bytes);
-  const receive = getInt(c, fd, SO_RCVBUF);
-  const send = getInt(c, fd, SO_SNDBUF);
-  return receive === null || send === null ? null : { receive, send };
+  return sizes(c, fd);
 }
