@@ -17,6 +17,7 @@ import {
   warmLargeAllocations,
 } from "./harness.ts";
 import { machineInfo } from "./machine.ts";
+import { quantile } from "./stats.ts";
 
 /** Options of `runH3Bench`. */
 export interface H3BenchOptions {
@@ -115,13 +116,15 @@ export async function runH3Bench(options: H3BenchOptions): Promise<H3BenchReport
     };
     // One unrecorded run warms the concurrent path; the median of three counts.
     await throughputRun(Math.min(options.requests, 2000));
-    const throughputRuns: number[] = [];
-    for (let i = 0; i < 3; i++) throughputRuns.push(await throughputRun(options.requests));
-    const throughputMs = throughputRuns.sort((a, b) => a - b)[1];
+    const rates: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      rates.push(options.requests / ((await throughputRun(options.requests)) / 1000));
+    }
+    rates.sort((a, b) => a - b);
+    const perSecond = quantile(rates, 0.5);
 
     const results = recorder.results();
     const median = (name: string) => results[name]?.median ?? NaN;
-    const perSecond = options.requests / (throughputMs / 1000);
     const ratios = {
       "get h3 / http1 (interleaved)": median("get_h3_open") / median("get_http1_keepalive"),
       "get h3 / http1 (back to back)": median("get_h3_open_back_to_back") /
@@ -138,9 +141,9 @@ export async function runH3Bench(options: H3BenchOptions): Promise<H3BenchReport
       throughput: {
         requests: options.requests,
         concurrency: options.concurrency,
-        seconds: throughputMs / 1000,
+        seconds: options.requests / perSecond,
         perSecond,
-        runs: throughputRuns.map((ms) => options.requests / (ms / 1000)).reverse(),
+        runs: rates,
       },
       ratios,
       targets: {
