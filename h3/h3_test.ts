@@ -123,7 +123,7 @@ Deno.test("H3: a client with a stored session sends its first request in 0-RTT",
   const first = await bed.client.request(`${bed.base}/one`);
   assert.equal(first.earlyData, false);
   await first.response.text();
-  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => sessions.size > 0, "the client stored a session ticket");
   const other = new H3Client({ ca: domain.ca.cert, sessions });
   try {
     const second = await other.request(`${bed.base}/two`);
@@ -140,7 +140,7 @@ Deno.test("H3: earlyData 'idempotent' keeps POST out of 0-RTT; 425 Too Early is 
   const sessions = new Map<string, Uint8Array>();
   await using bed = await h3Bed(echo, {}, { sessions });
   await (await bed.client.fetch(`${bed.base}/warm`)).text();
-  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => sessions.size > 0, "the client stored a session ticket");
   const cautious = new H3Client({ ca: domain.ca.cert, sessions, earlyData: "idempotent" });
   const eager = new H3Client({ ca: domain.ca.cert, sessions });
   try {
@@ -213,7 +213,7 @@ Deno.test("H3: a GET on a new 0-RTT connection costs the server at most four dat
   const sessions = new Map<string, Uint8Array>();
   await using bed = await h3Bed(echo, {}, { sessions });
   await (await bed.client.fetch(`${bed.base}/ticket`)).text();
-  for (let i = 0; i < 50 && sessions.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => sessions.size > 0, "the client stored a session ticket");
   await using relay = recordingRelay(bed.listener.addr.port);
   const fresh = new H3Client({
     ca: domain.ca.cert,
