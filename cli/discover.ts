@@ -258,6 +258,7 @@ const QFAAS_FIELDS = {
   connection: oneOf(["keep-alive", "new"] as const),
   early_data: oneOf(["all", "idempotent", "off"] as const),
   allow_write: list(text, "a list of paths (relative to the function's directory)"),
+  max_body: bytes,
 };
 
 /** Builds a function from a qfaas.json object (`{}` for a zero-config directory). */
@@ -343,6 +344,7 @@ async function fromConfig(
     connection: f.connection,
     earlyData: f.early_data,
     writable: f.allow_write?.map((path) => resolve(dir, path)),
+    maxBodyBytes: f.max_body,
   });
   return { found: { fn, dir, source, runtime }, problems: [] };
 }
@@ -752,6 +754,18 @@ function memory(value: unknown): number {
   const mib = match ? Math.ceil(Number(match[1]) * scale[match[2][0]]) : 0;
   if (mib <= 0) throw new Expected('MiB as a positive integer, or a string like "128Mi" or "256M"');
   return mib;
+}
+
+/** Bytes: a positive integer, or "512Ki", "100Mi", "1Gi" ("M" is read as MiB, as for memory). */
+function bytes(value: unknown): number {
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(value) : null;
+  const scale: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const size = match ? Math.ceil(Number(match[1]) * scale[match[2][0]]) : 0;
+  if (size <= 0) {
+    throw new Expected('bytes as a positive integer, or a string like "100Mi" or "1Gi"');
+  }
+  return size;
 }
 
 /** `min` may not exceed `max` (default 4). */

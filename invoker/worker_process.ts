@@ -27,6 +27,8 @@ export interface FunctionSpec {
   maxInflight?: number;
   /** V8 old-space limit for the worker, MiB. Default 128. */
   memoryMiB?: number;
+  /** Largest request body, bytes; larger gets 413 at the gateway and the worker. Default 16 MiB. */
+  maxBodyBytes?: number;
   /** Paths the function may write (files or directories); it may read them too. Default none. */
   writable?: string[];
   /**
@@ -182,6 +184,7 @@ export async function spawnWorker(
     QFAAS_CA: ca.cert,
     exec_timeout: `${spec.execTimeoutMs ?? 10_000}ms`,
     ...(spec.maxInflight ? { max_inflight: String(spec.maxInflight) } : {}),
+    ...(spec.maxBodyBytes ? { QFAAS_MAX_BODY: String(spec.maxBodyBytes) } : {}),
     ...(spec.module ? { QFAAS_FUNCTION: spec.module } : {}),
     ...(spec.upstream
       ? { fprocess: spec.upstream.fprocess, upstream_url: spec.upstream.upstreamUrl }

@@ -27,6 +27,8 @@ export interface WatchdogConfig {
   execTimeoutMs: number;
   /** Requests in flight beyond this get 429. */
   maxInflight: number;
+  /** Largest request body, bytes (QFAAS_MAX_BODY); larger gets 413. Default 16 MiB. */
+  maxBodyBytes: number;
   /** How long early-data nonces are remembered: the ticket lifetime. */
   replayWindowMs: number;
   /** TLS material for h3 and tls: PEM certificate and key, and the 48-byte ticket key. */
@@ -126,6 +128,7 @@ export function watchdogConfig(env: Env): WatchdogConfig {
     port: integer(env, "QFAAS_PORT", 0),
     execTimeoutMs: parseDuration(env.exec_timeout ?? "10s", "exec_timeout"),
     maxInflight: integer(env, "max_inflight", 0) || Infinity,
+    maxBodyBytes: integer(env, "QFAAS_MAX_BODY", 16 * 1024 * 1024, 1),
     replayWindowMs: parseDuration(env.QFAAS_REPLAY_WINDOW ?? "2h", "QFAAS_REPLAY_WINDOW"),
     tls,
     ca: env.QFAAS_CA ?? null,

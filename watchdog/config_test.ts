@@ -13,6 +13,7 @@ Deno.test("watchdogConfig() applies defaults: h3, 10 s exec_timeout, no in-fligh
   assert.equal(config.execTimeoutMs, 10_000);
   assert.equal(config.maxInflight, Infinity);
   assert.equal(config.port, 0);
+  assert.equal(config.maxBodyBytes, 16 * 1024 * 1024);
   assert.equal(config.tls?.ticketKey.byteLength, 48);
 });
 
@@ -22,9 +23,11 @@ Deno.test("watchdogConfig() reads OpenFaaS-style limits and needs no TLS for tcp
     QFAAS_TRANSPORT: "tcp",
     exec_timeout: "250ms",
     max_inflight: "2",
+    QFAAS_MAX_BODY: "104857600",
   });
   assert.equal(config.execTimeoutMs, 250);
   assert.equal(config.maxInflight, 2);
+  assert.equal(config.maxBodyBytes, 104857600);
   assert.equal(config.tls, null);
 });
 
