@@ -13,7 +13,7 @@ import { type Gateway, startGateway } from "../gateway/mod.ts";
 import { SOCKET_BUFFER_BYTES, type SocketBuffers } from "../quic/mod.ts";
 import type { InvokerFunction, WorkerLogLine } from "../invoker/mod.ts";
 import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
-import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "./discover.ts";
+import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "../config/mod.ts";
 
 /** Options of `startDev`. */
 export interface DevOptions {

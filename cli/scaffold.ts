@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_UPSTREAM_URL, FUNCTION_NAME } from "./discover.ts";
+import { DEFAULT_UPSTREAM_URL, FUNCTION_NAME } from "../config/mod.ts";
 
 /** The languages `qfaas new` has templates for. */
 export type ScaffoldLang = "deno" | "python" | "node";

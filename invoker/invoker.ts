@@ -7,9 +7,10 @@
  *
  * @module
  */
+import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
 import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
-import { FunctionPool, type Lease, type PoolOptions } from "./pool.ts";
+import { FunctionPool, type Lease } from "./pool.ts";
 import {
   type FunctionSpec,
   spawnWorker,
@@ -17,15 +18,8 @@ import {
   type WorkerPlacement,
 } from "./worker_process.ts";
 
-/** A function as the invoker runs it. */
-export interface InvokerFunction extends FunctionSpec, PoolOptions {
-  /** Keep connections to workers ("keep-alive", default) or open one per request ("new"). */
-  connection?: "keep-alive" | "new";
-  /** Which requests may ride 0-RTT to workers. Default "all" (workers check nonces). */
-  earlyData?: EarlyDataPolicy;
-  /** What the function is written in, for listings ("python"); default "deno" or "upstream". */
-  runtime?: string;
-}
+/** A function as the invoker runs it: its definition (pool sizes, transport, 0-RTT policy included). */
+export type InvokerFunction = FunctionSpec;
 
 /** Options of an `Invoker`. */
 export interface InvokerOptions {
@@ -158,7 +152,7 @@ export class Invoker {
     const lease = await this.pool(name).acquire();
     const worker = lease.slot.worker;
     const spawned = performance.now();
-    const timeoutMs = (fn.execTimeoutMs ?? 10_000) + 2000;
+    const timeoutMs = (fn.execTimeoutMs ?? DEFAULTS.execTimeoutMs) + 2000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let unwatch = () => {};
     try {

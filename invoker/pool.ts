@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../config/mod.ts";
 import type { WorkerProcess } from "./worker_process.ts";
 
 /** Pool sizing and reaping. */
@@ -52,9 +53,9 @@ export class FunctionPool {
   /** `spawn` starts one worker; the pool decides when. */
   constructor(spawn: () => Promise<WorkerProcess>, options: PoolOptions = {}) {
     this.#spawn = spawn;
-    this.#min = options.min ?? 0;
-    this.#max = Math.max(1, options.max ?? 4);
-    this.#idleMs = options.idleMs ?? 300_000;
+    this.#min = options.min ?? DEFAULTS.min;
+    this.#max = Math.max(1, options.max ?? DEFAULTS.max);
+    this.#idleMs = options.idleMs ?? DEFAULTS.idleMs;
   }
 
   /** Live workers. */

@@ -7,30 +7,11 @@
  * @module
  */
 import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
+import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import { forwardLines, readReady, type Transport } from "../watchdog/mod.ts";
 
 /** What a function is and how its workers run. */
-export interface FunctionSpec {
-  /** The function's name; workers are named after it. */
-  name: string;
-  /** A Deno module (default export: handler or { fetch }) … */
-  module?: string;
-  /** … or an OpenFaaS http-mode upstream. */
-  upstream?: { fprocess: string; upstreamUrl: string; cwd?: string };
-  /** Transport between invoker and worker. Default h3. */
-  transport?: Transport;
-  /** Extra environment for the function (declared env, secrets). */
-  env?: Record<string, string>;
-  /** exec_timeout of the watchdog, ms. Default 10 000. */
-  execTimeoutMs?: number;
-  /** max_inflight of the watchdog. Default unlimited. */
-  maxInflight?: number;
-  /** V8 old-space limit for the worker, MiB. Default 128. */
-  memoryMiB?: number;
-  /** Largest request body, bytes; larger gets 413 at the gateway and the worker. Default 16 MiB. */
-  maxBodyBytes?: number;
-  /** Paths the function may write (files or directories); it may read them too. Default none. */
-  writable?: string[];
+export interface FunctionSpec extends FunctionDefinition {
   /**
    * Put a minted session in the 0-RTT store at spawn, so the first request is
    * 0-RTT (default true); false leaves the first connection to a full handshake.
@@ -182,7 +163,7 @@ export async function spawnWorker(
     QFAAS_TLS_KEY: identity.key,
     QFAAS_TICKET_KEY: identity.ticketKey.toBase64(),
     QFAAS_CA: ca.cert,
-    exec_timeout: `${spec.execTimeoutMs ?? 10_000}ms`,
+    exec_timeout: `${spec.execTimeoutMs ?? DEFAULTS.execTimeoutMs}ms`,
     ...(spec.maxInflight ? { max_inflight: String(spec.maxInflight) } : {}),
     ...(spec.maxBodyBytes ? { QFAAS_MAX_BODY: String(spec.maxBodyBytes) } : {}),
     ...(spec.module ? { QFAAS_FUNCTION: spec.module } : {}),
@@ -198,7 +179,9 @@ export async function spawnWorker(
     "--unstable-net",
     // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
     // after traffic (measured), and requests got no slower.
-    `--v8-flags=--max-old-space-size=${spec.memoryMiB ?? 128},--max-semi-space-size=1`,
+    `--v8-flags=--max-old-space-size=${
+      spec.memoryMiB ?? DEFAULTS.memoryMiB
+    },--max-semi-space-size=1`,
     ...permissions(spec),
     WATCHDOG,
   ];

@@ -6,8 +6,9 @@
  * @module
  */
 
-/** How the worker is reached. */
-export type Transport = "h3" | "tls" | "tcp";
+import { DEFAULTS, requireDuration, type Transport } from "../config/mod.ts";
+
+export type { Transport };
 
 /** Everything a watchdog needs, resolved. */
 export interface WatchdogConfig {
@@ -50,18 +51,6 @@ function integer(env: Env, name: string, fallback: number, min = 0): number {
     );
   }
   return value;
-}
-
-/** Durations like OpenFaaS's: "10s", "500ms", "2m", or plain milliseconds. */
-export function parseDuration(text: string, name: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) {
-    throw new TypeError(
-      `Cannot configure the watchdog: ${name} must be a duration like 10s, received "${text}"`,
-    );
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? "ms"]!;
-  return Math.round(Number(match[1]) * unit);
 }
 
 /** Reads the configuration from `env`; throws TypeError naming the variable at fault. */
@@ -126,10 +115,14 @@ export function watchdogConfig(env: Env): WatchdogConfig {
     transport,
     hostname: env.QFAAS_HOSTNAME ?? "127.0.0.1",
     port: integer(env, "QFAAS_PORT", 0),
-    execTimeoutMs: parseDuration(env.exec_timeout ?? "10s", "exec_timeout"),
+    execTimeoutMs: env.exec_timeout
+      ? requireDuration(env.exec_timeout, "exec_timeout", { bare: "s" })
+      : DEFAULTS.execTimeoutMs,
     maxInflight: integer(env, "max_inflight", 0) || Infinity,
-    maxBodyBytes: integer(env, "QFAAS_MAX_BODY", 16 * 1024 * 1024, 1),
-    replayWindowMs: parseDuration(env.QFAAS_REPLAY_WINDOW ?? "2h", "QFAAS_REPLAY_WINDOW"),
+    maxBodyBytes: integer(env, "QFAAS_MAX_BODY", DEFAULTS.maxBodyBytes, 1),
+    replayWindowMs: requireDuration(env.QFAAS_REPLAY_WINDOW ?? "2h", "QFAAS_REPLAY_WINDOW", {
+      bare: "s",
+    }),
     tls,
     ca: env.QFAAS_CA ?? null,
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseDuration, watchdogConfig } from "./config.ts";
+import { watchdogConfig } from "./config.ts";
 
 const tls = {
   QFAAS_TLS_CERT: "-----BEGIN CERTIFICATE-----",
@@ -68,15 +68,9 @@ Deno.test("watchdogConfig() names the variable at fault", () => {
   );
 });
 
-Deno.test("parseDuration() reads ms, s, m and h", () => {
-  assert.deepEqual(["500ms", "2s", "1.5s", "2m", "1h", "750"].map((d) => parseDuration(d, "x")), [
-    500,
-    2000,
-    1500,
-    120_000,
-    3_600_000,
-    750,
-  ]);
+Deno.test("watchdogConfig() reads a bare exec_timeout as seconds, as of-watchdog does", () => {
+  const config = watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, exec_timeout: "3" });
+  assert.equal(config.execTimeoutMs, 3000);
 });
 
 Deno.test("watchdogConfig() takes an of-watchdog http-mode upstream instead of a module", () => {

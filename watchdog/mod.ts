@@ -5,13 +5,7 @@
  *
  * @module
  */
-export {
-  type Env,
-  parseDuration,
-  type Transport,
-  type WatchdogConfig,
-  watchdogConfig,
-} from "./config.ts";
+export { type Env, type Transport, type WatchdogConfig, watchdogConfig } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";

@@ -4,7 +4,7 @@
 // transport instead. Configured by QFAAS_BENCH_GATEWAY (JSON); prints one JSON line when ready,
 // then answers control lines on stdin ({"op":"recycle","name":…}) until stdin ends.
 import { type Transport, TRANSPORTS } from "../report/mod.ts";
-import { discoverFunctions } from "../../cli/discover.ts";
+import { discoverFunctions } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa, MemoryStore } from "../../store/mod.ts";
 import { type GatewayUrls, hop, paperFunctions } from "./functions.ts";

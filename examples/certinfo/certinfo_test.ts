@@ -3,7 +3,7 @@
 import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe
 import * as x509 from "@peculiar/x509";
 import assert from "node:assert/strict";
-import { discoverFunctions } from "../../cli/discover.ts";
+import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import type { InvokerFunction } from "../../invoker/mod.ts";
 import { type CertifiedKey, createCa, issueLeaf, MemoryStore } from "../../store/mod.ts";

@@ -3,7 +3,7 @@
 // database checked after each step. Each transport gets its own temp database.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { discoverFunctions } from "../../cli/discover.ts";
+import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import type { WorkerLogLine } from "../../invoker/mod.ts";
 import { type CertificateAuthority, createCa, MemoryStore } from "../../store/mod.ts";

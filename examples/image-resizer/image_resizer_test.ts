@@ -2,7 +2,7 @@
 // fixture images that sharp makes here and a local server serves (never the internet).
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { discoverFunctions } from "../../cli/discover.ts";
+import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import type { InvokerFunction } from "../../invoker/mod.ts";
 import { createCa, MemoryStore } from "../../store/mod.ts";

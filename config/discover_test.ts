@@ -7,7 +7,7 @@ import {
   type DiscoveryProblem,
   parseDotenv,
   secretEnvName,
-} from "./discover.ts";
+} from "./mod.ts";
 
 /** A temporary directory holding `files` (path → content); removed on dispose. */
 async function tree(files: Record<string, string>) {

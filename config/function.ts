@@ -1,0 +1,56 @@
+/**
+ * A function as configuration defines it: what runs, how it is reached, its
+ * environment and its limits. Discovery produces it; the invoker runs it.
+ *
+ * @module
+ */
+
+/** How the gateway reaches a worker: HTTP/3 (default), HTTPS or HTTP/1.1 over TCP. */
+export type Transport = "h3" | "tls" | "tcp";
+
+/** Which requests may ride 0-RTT to workers. */
+export type EarlyDataSetting = "all" | "idempotent" | "off";
+
+/** What a function is written in: a Deno module, or an OpenFaaS http-mode upstream. */
+export type Runtime = "deno" | "python" | "node" | "upstream";
+
+/** A function's definition. Unset fields take `DEFAULTS`. */
+export interface FunctionDefinition {
+  /** The function's name (`FUNCTION_NAME`); workers are named after it. */
+  name: string;
+  /** A Deno module (default export: handler or { fetch }) … */
+  module?: string;
+  /** … or an OpenFaaS http-mode upstream. */
+  upstream?: { fprocess: string; upstreamUrl: string; cwd?: string };
+  /**
+   * The functions directory it was found in: its code may import anything
+   * there (shared code such as `_shared/`), and read it.
+   */
+  root?: string;
+  /** Transport between invoker and worker. Default h3. */
+  transport?: Transport;
+  /** Extra environment for the function (declared env, secrets). */
+  env?: Record<string, string>;
+  /** exec_timeout of the watchdog, ms. */
+  execTimeoutMs?: number;
+  /** max_inflight of the watchdog. Default unlimited. */
+  maxInflight?: number;
+  /** V8 old-space limit for the worker, MiB. */
+  memoryMiB?: number;
+  /** Largest request body, bytes; larger gets 413 at the gateway and the worker. */
+  maxBodyBytes?: number;
+  /** Paths the function may write (files or directories); it may read them too. Default none. */
+  writable?: string[];
+  /** Workers kept warm even when idle. */
+  min?: number;
+  /** Most workers at once. */
+  max?: number;
+  /** A worker idle this long (beyond `min`) is stopped, ms. */
+  idleMs?: number;
+  /** Keep connections to workers ("keep-alive", default) or open one per request ("new"). */
+  connection?: "keep-alive" | "new";
+  /** Which requests may ride 0-RTT to workers. Default "all" (workers check nonces). */
+  earlyData?: EarlyDataSetting;
+  /** What the function is written in, for listings ("python"); default "deno" or "upstream". */
+  runtime?: string;
+}
