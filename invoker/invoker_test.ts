@@ -36,6 +36,17 @@ Deno.test("invoker: the first request to a never-started worker is a cold start,
   assert.equal(second.headers.get("x-qfaas-worker"), first.headers.get("x-qfaas-worker"), "reused");
 });
 
+Deno.test("invoker: a worker is this same program re-executed with the worker subcommand", async () => {
+  await using bed = invokerWith();
+  const response = await bed.call("/");
+  await response.body?.cancel();
+  const [pid] = bed.invoker.pool("echo").pids();
+  const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  assert.deepEqual(argv.slice(argv.indexOf(main)), [main, "worker", ""]);
+  assert.ok(!argv.some((arg) => arg.endsWith("watchdog/main.ts")), argv.join(" "));
+});
+
 Deno.test("invoker: without pre-seeding, a new worker's first connection is a full handshake; the next resumes in 0-RTT", async () => {
   await using bed = invokerWith({ preseed: false, connection: "new" });
   const first = await bed.call("/one");

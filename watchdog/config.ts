@@ -7,6 +7,7 @@
  */
 
 import { DEFAULTS, requireDuration, type Transport } from "../config/mod.ts";
+import { WORKER_ENV as N } from "./worker_env.ts";
 
 export type { Transport };
 
@@ -55,8 +56,8 @@ function integer(env: Env, name: string, fallback: number, min = 0): number {
 
 /** Reads the configuration from `env`; throws TypeError naming the variable at fault. */
 export function watchdogConfig(env: Env): WatchdogConfig {
-  const functionPath = env.QFAAS_FUNCTION || null;
-  const fprocess = env.fprocess || null;
+  const functionPath = env[N.function] || null;
+  const fprocess = env[N.fprocess] || null;
   if (!functionPath && !fprocess) {
     throw new TypeError(
       "Cannot configure the watchdog: set QFAAS_FUNCTION (a Deno module) or fprocess (an upstream)",
@@ -67,19 +68,19 @@ export function watchdogConfig(env: Env): WatchdogConfig {
       "Cannot configure the watchdog: QFAAS_FUNCTION and fprocess are both set; choose one",
     );
   }
-  const mode = env.mode ?? "http";
+  const mode = env[N.mode] ?? "http";
   if (fprocess && mode !== "http") {
     throw new TypeError(
       `Cannot configure the watchdog: only of-watchdog mode=http is supported, received "${mode}"`,
     );
   }
-  if (fprocess && !env.upstream_url) {
+  if (fprocess && !env[N.upstreamUrl]) {
     throw new TypeError(
       "Cannot configure the watchdog: fprocess needs upstream_url (e.g. http://127.0.0.1:5000)",
     );
   }
-  const upstream = fprocess ? { fprocess, upstreamUrl: env.upstream_url! } : null;
-  const transport = (env.QFAAS_TRANSPORT ?? "h3") as Transport;
+  const upstream = fprocess ? { fprocess, upstreamUrl: env[N.upstreamUrl]! } : null;
+  const transport = (env[N.transport] ?? "h3") as Transport;
   if (!["h3", "tls", "tcp"].includes(transport)) {
     throw new TypeError(
       `Cannot configure the watchdog: QFAAS_TRANSPORT must be h3, tls or tcp, received "${transport}"`,
@@ -87,9 +88,9 @@ export function watchdogConfig(env: Env): WatchdogConfig {
   }
   let tls: WatchdogConfig["tls"] = null;
   if (transport !== "tcp") {
-    const cert = env.QFAAS_TLS_CERT;
-    const key = env.QFAAS_TLS_KEY;
-    const ticketKey = env.QFAAS_TICKET_KEY;
+    const cert = env[N.cert];
+    const key = env[N.key];
+    const ticketKey = env[N.ticketKey];
     if (!cert || !key || !ticketKey) {
       throw new TypeError(
         `Cannot configure the watchdog: transport ${transport} needs QFAAS_TLS_CERT, QFAAS_TLS_KEY and QFAAS_TICKET_KEY`,
@@ -109,21 +110,25 @@ export function watchdogConfig(env: Env): WatchdogConfig {
     tls = { cert, key, ticketKey: bytes };
   }
   return {
-    name: env.QFAAS_WORKER ?? "worker",
+    name: env[N.worker] ?? "worker",
     functionPath,
     upstream,
     transport,
-    hostname: env.QFAAS_HOSTNAME ?? "127.0.0.1",
-    port: integer(env, "QFAAS_PORT", 0),
-    execTimeoutMs: env.exec_timeout
-      ? requireDuration(env.exec_timeout, "exec_timeout", { bare: "s" })
-      : DEFAULTS.execTimeoutMs,
-    maxInflight: integer(env, "max_inflight", 0) || Infinity,
-    maxBodyBytes: integer(env, "QFAAS_MAX_BODY", DEFAULTS.maxBodyBytes, 1),
-    replayWindowMs: requireDuration(env.QFAAS_REPLAY_WINDOW ?? "2h", "QFAAS_REPLAY_WINDOW", {
+    hostname: env[N.hostname] ?? "127.0.0.1",
+    port: integer(env, N.port, 0),
+    execTimeoutMs: requireDuration(
+      env[N.execTimeout] || `${DEFAULTS.execTimeoutMs}ms`,
+      N.execTimeout,
+      {
+        bare: "s",
+      },
+    ),
+    maxInflight: integer(env, N.maxInflight, 0) || Infinity,
+    maxBodyBytes: integer(env, N.maxBody, DEFAULTS.maxBodyBytes, 1),
+    replayWindowMs: requireDuration(env[N.replayWindow] ?? "2h", N.replayWindow, {
       bare: "s",
     }),
     tls,
-    ca: env.QFAAS_CA ?? null,
+    ca: env[N.ca] ?? null,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The worker process: `deno run … watchdog/main.ts`, configured by its
- * environment (see config.ts). It prints the ready line (ready.ts) once it
+ * The worker process: `qfaas worker` (main.ts loads this module for that
+ * subcommand), configured by its environment (see worker_env.ts and config.ts). It prints the ready line (ready.ts) once it
  * serves, and drains in-flight requests on SIGTERM.
  *
  * @module

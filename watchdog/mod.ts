@@ -7,6 +7,12 @@
  */
 export { type Env, type Transport, type WatchdogConfig, watchdogConfig } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
+export {
+  encodeWorkerEnv,
+  WORKER_ENV,
+  WORKER_SUBCOMMAND,
+  type WorkerSettings,
+} from "./worker_env.ts";
 export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
 export { type HttpsOptions, type HttpsServer, serveHttps } from "./https_server.ts";
