@@ -11,9 +11,14 @@ import { defineCommand } from "citty";
 import { relative, resolve, sep as SEPARATOR } from "node:path";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
 import { SOCKET_BUFFER_BYTES, type SocketBuffers } from "../quic/mod.ts";
-import type { InvokerFunction, WorkerLogLine } from "../invoker/mod.ts";
+import { FunctionUnavailable, type InvokerFunction, type WorkerLogLine } from "../invoker/mod.ts";
 import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
-import { describeEmpty, type DiscoveredFunction, discoverFunctions } from "../config/mod.ts";
+import {
+  DEFAULTS,
+  describeEmpty,
+  type DiscoveredFunction,
+  discoverFunctions,
+} from "../config/mod.ts";
 
 /** Options of `startDev`. */
 export interface DevOptions {
@@ -27,7 +32,10 @@ export interface DevOptions {
   httpsPort?: number;
   /** Reload functions when their files change. Default true. */
   watch?: boolean;
-  /** Start one worker per function right away, so first requests are warm. Default true. */
+  /**
+   * Start one worker per function right away (or its `min`, if more), so first
+   * requests are warm. Default true; without it, only `min` workers start.
+   */
   prewarm?: boolean;
   /** Where messages and function output go. Default: stdout. */
   print?: (line: string) => void;
@@ -120,15 +128,38 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const first = functions.has("echo") ? "echo" : [...functions.keys()][0];
   print(`Try: qfaas invoke ${first} -d hi`);
 
-  if (options.prewarm ?? true) {
-    // In the background: the gateway already answers, and a request that
-    // arrives first simply gets its own worker.
-    for (const name of functions.keys()) {
-      gateway.invoker.warm(name, 1).catch((error) =>
-        print(`${label(name)} ! its worker did not start: ${(error as Error).message}`)
-      );
+  // A worker that fails to start: its whole output once (again only if it changes),
+  // then requests get 503 while the pool backs off.
+  const shown = new Map<string, string>();
+  gateway.invoker.onStartFailure((name, failure) => {
+    if (failure === null) {
+      shown.delete(name);
+      print(`${label(name)} started`);
+      return;
     }
-  }
+    const text = failure.error.output.join("\n");
+    const retry = `next try in ${(failure.retryInMs / 1000).toFixed(1)} s`;
+    if (shown.get(name) === text) {
+      print(`${label(name)} ! still cannot start (attempt ${failure.attempts}); ${retry}`);
+      return;
+    }
+    shown.set(name, text);
+    print(`${label(name)} ! ${failure.error.message}; requests get 503, ${retry}`);
+    for (const line of failure.error.output) print(`${label(name)}   ${line}`);
+  });
+
+  /** Starts `min` workers (at least one with prewarm) in the background; failures are shown above. */
+  const warm = (f: DiscoveredFunction) => {
+    const count = Math.max(f.fn.min ?? DEFAULTS.min, (options.prewarm ?? true) ? 1 : 0);
+    if (count === 0) return;
+    gateway.invoker.warm(f.fn.name, count).catch((error) => {
+      if (error instanceof FunctionUnavailable) return; // shown by the listener
+      print(`${label(f.fn.name)} ! its worker did not start: ${(error as Error).message}`);
+    });
+  };
+  // In the background: the gateway already answers, and a request that
+  // arrives first simply gets its own worker.
+  for (const f of functions.values()) warm(f);
 
   const reloads: ((names: string[]) => void)[] = [];
   const watcher = (options.watch ?? true) ? Deno.watchFs(dir, { recursive: true }) : null;
@@ -163,21 +194,27 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     for (const problem of next.problems) print(`! ${problem.message}`);
     const names: string[] = [];
     const seen = new Set<string>();
+    // A change outside every function's own directory (shared code, an import map at
+    // the root, a package.json) may touch any of them: all reload.
+    const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+    const shared = paths.some((p) => !next.functions.some((f) => inside(p, f.dir)));
     for (const f of next.functions) {
       const name = f.fn.name;
       seen.add(name);
       const before = functions.get(name);
-      const touched = paths.some((p) => p === f.dir || p.startsWith(`${f.dir}/`));
+      const touched = shared || paths.some((p) => inside(p, f.dir));
       if (before && !touched && JSON.stringify(before.fn) === JSON.stringify(f.fn)) continue;
       functions.set(name, f);
       names.push(name);
       if (before) {
         print(`${label(name)} reloading (requests in flight finish on the old code)`);
+        shown.delete(name);
         await gateway.invoker.replace(described(f));
       } else {
         print(`${label(name)} added: ${gateway.http}/function/${name}`);
         gateway.invoker.register(described(f));
       }
+      warm(f);
     }
     for (const name of [...functions.keys()]) {
       if (seen.has(name)) continue;

@@ -10,7 +10,8 @@
 import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
 import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
-import { FunctionPool, type Lease } from "./pool.ts";
+import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
+import { FunctionPool, type Lease, type StartFailure } from "./pool.ts";
 import {
   type FunctionSpec,
   spawnWorker,
@@ -35,14 +36,8 @@ export interface InvokerOptions {
   placement?: WorkerPlacement;
 }
 
-/** A function that does not exist. */
-export class FunctionNotFound extends Error {
-  /** Creates the error for `name`. */
-  constructor(readonly functionName: string) {
-    super(`No function named "${functionName}"`);
-    this.name = "FunctionNotFound";
-  }
-}
+/** Told when a function's worker fails to start (`failure` null: it started again after failing). */
+export type StartFailureListener = (name: string, failure: StartFailure | null) => void;
 
 const timing = (name: string, ms: number) => `${name};dur=${ms.toFixed(2)}`;
 
@@ -71,6 +66,7 @@ export class Invoker {
   #h3 = new Map<string, H3Client>();
   #https: Deno.HttpClient;
   #http: Deno.HttpClient;
+  #startFailureListeners = new Set<StartFailureListener>();
 
   /** Creates an invoker; functions are added with `register`. */
   constructor(options: InvokerOptions) {
@@ -119,6 +115,15 @@ export class Invoker {
     for (const name of this.#functions.keys()) yield [name, this.#pools.get(name)?.size ?? 0];
   }
 
+  /**
+   * Calls `listener` whenever a function's worker fails to start, and when it
+   * starts again after failing; returns a function that removes it.
+   */
+  onStartFailure(listener: StartFailureListener): () => void {
+    this.#startFailureListeners.add(listener);
+    return () => this.#startFailureListeners.delete(listener);
+  }
+
   /** Starts the function's `min` workers (or `count`) now, so that its first requests are warm. */
   warm(name: string, count?: number): Promise<void> {
     return this.pool(name).warm(count);
@@ -137,7 +142,12 @@ export class Invoker {
             onLog: this.#options.onWorkerLog,
             placement: this.#options.placement,
           }),
-        fn,
+        {
+          ...fn,
+          onStartFailure: (failure) => {
+            for (const listener of this.#startFailureListeners) listener(name, failure);
+          },
+        },
       );
       this.#pools.set(name, pool);
     }
@@ -149,7 +159,18 @@ export class Invoker {
     const fn = this.#functions.get(name);
     if (!fn) throw new FunctionNotFound(name);
     const started = performance.now();
-    const lease = await this.pool(name).acquire();
+    let lease: Lease;
+    try {
+      lease = await this.pool(name).acquire();
+    } catch (error) {
+      if (!(error instanceof FunctionUnavailable)) throw error;
+      const response = problem(503, error.message, {
+        function: name,
+        ...(error.cause.firstLine ? { reason: error.cause.firstLine } : {}),
+      });
+      response.headers.set("retry-after", String(Math.ceil(error.retryInMs / 1000)));
+      return response;
+    }
     const worker = lease.slot.worker;
     const spawned = performance.now();
     const timeoutMs = (fn.execTimeoutMs ?? DEFAULTS.execTimeoutMs) + 2000;

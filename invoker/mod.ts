@@ -4,12 +4,27 @@
  *
  * @module
  */
-export { FunctionNotFound, Invoker, type InvokerFunction, type InvokerOptions } from "./invoker.ts";
-export { FunctionPool, type Lease, type PoolOptions, type Slot } from "./pool.ts";
+export { FunctionNotFound, FunctionUnavailable, WorkerStartError } from "./errors.ts";
+export {
+  Invoker,
+  type InvokerFunction,
+  type InvokerOptions,
+  type StartFailureListener,
+} from "./invoker.ts";
+export {
+  FunctionPool,
+  type Lease,
+  type PoolOptions,
+  type Slot,
+  START_BACKOFF_MAX_MS,
+  START_BACKOFF_MS,
+  type StartFailure,
+} from "./pool.ts";
 export {
   type FunctionSpec,
   type SpawnOptions,
   spawnWorker,
+  workerCommand,
   type WorkerLogLine,
   type WorkerPlacement,
   type WorkerProcess,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { WorkerStartError } from "./errors.ts";
 import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
@@ -135,6 +136,8 @@ export interface SpawnOptions {
   onLog?: (line: WorkerLogLine) => void;
   /** Run the worker on another host; default here, on loopback. */
   placement?: WorkerPlacement;
+  /** A worker not ready this long after spawn is killed and counts as failed. Default 30 s. */
+  startTimeoutMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -210,17 +213,43 @@ export async function spawnWorker(
     stderr: "piped",
   }).spawn();
   const onLog = options.onLog ?? passThrough;
-  const log = (stream: "stdout" | "stderr") => (text: string) =>
-    onLog({ function: spec.name, worker: name, stream, text });
+  // Until it is ready, its output is held: a worker that fails to start reports it in
+  // its WorkerStartError (whoever runs the pool shows it once), one that starts replays it.
+  let held: WorkerLogLine[] | null = [];
+  const log = (stream: "stdout" | "stderr") => (text: string) => {
+    const line = { function: spec.name, worker: name, stream, text };
+    if (held) held.push(line);
+    else onLog(line);
+  };
   forwardLines(child.stderr.pipeThrough(new TextDecoderStream()).getReader(), "", log("stderr"));
   const exited = child.status.then((s) => s.code);
-  const ready = await readReady(child.stdout, log("stdout"));
-  if (!ready) {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    timer = setTimeout(() => resolve("hung"), startTimeoutMs);
+  });
+  const ready = await Promise.race([readReady(child.stdout, log("stdout")), hung]);
+  clearTimeout(timer);
+  if (ready === undefined || ready === "hung") {
+    if (ready === "hung") killGroup(child);
+    const code = await exited;
     store.delete(name);
-    throw new Error(
-      `Worker ${name} of function ${spec.name} exited before it was ready (code ${await exited})`,
+    // Let the last lines of stderr arrive.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const output = (held ?? []).map((line) => line.text);
+    held = null;
+    throw new WorkerStartError(
+      spec.name,
+      name,
+      ready === "hung" ? null : code,
+      output,
+      ready === "hung"
+        ? `its worker was not ready within ${startTimeoutMs} ms`
+        : `its worker exited with code ${code} before it was ready`,
     );
   }
+  for (const line of held) onLog(line);
+  held = null;
   const { port } = ready;
   const exitListeners = new Set<(code: number) => void>();
   exited.then((code) => {

@@ -20,11 +20,25 @@ export function formatReady(port: number, worker: string): string {
   return JSON.stringify({ ready: true, port, worker } satisfies ReadyLine);
 }
 
+/** `line` parsed as a ready line, or null if it is anything else. */
+export function parseReady(line: string): ReadyLine | null {
+  if (!line.startsWith('{"ready":true')) return null;
+  try {
+    const parsed = JSON.parse(line);
+    return parsed.ready === true && Number.isInteger(parsed.port) &&
+        typeof parsed.worker === "string"
+      ? parsed as ReadyLine
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Waits for the ready line on a worker's stdout; `undefined` if the worker
- * closed stdout first. The rest of stdout (the function's own output) then
- * goes to `onLine` line by line, in the background, so the worker never
- * blocks on a full pipe.
+ * closed stdout first. Lines before it (a function that logs while its module
+ * loads) and the rest of stdout go to `onLine` line by line, the rest in the
+ * background, so the worker never blocks on a full pipe.
  */
 export async function readReady(
   stdout: ReadableStream<Uint8Array>,
@@ -32,15 +46,25 @@ export async function readReady(
 ): Promise<ReadyLine | undefined> {
   const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!text.includes("\n")) {
+  for (;;) {
+    let end;
+    while ((end = text.indexOf("\n")) >= 0) {
+      const line = text.slice(0, end);
+      text = text.slice(end + 1);
+      const ready = parseReady(line);
+      if (ready) {
+        forwardLines(reader, text, onLine);
+        return ready;
+      }
+      onLine(line);
+    }
     const { value, done } = await reader.read();
-    if (done) return undefined;
+    if (done) {
+      if (text) onLine(text);
+      return undefined;
+    }
     text += value;
   }
-  const end = text.indexOf("\n");
-  const ready = JSON.parse(text.slice(0, end)) as ReadyLine;
-  forwardLines(reader, text.slice(end + 1), onLine);
-  return ready;
 }
 
 /** Splits what `reader` yields into lines for `onLine`, starting with `pending`. */

@@ -1,0 +1,113 @@
+// FunctionPool with stand-in workers: start failures, backoff, and `min` restored.
+import assert from "node:assert/strict";
+import { FunctionUnavailable, WorkerStartError } from "./errors.ts";
+import { FunctionPool, START_BACKOFF_MS, type StartFailure } from "./pool.ts";
+import type { WorkerProcess } from "./worker_process.ts";
+
+/** A worker that exists only in memory; `die()` ends it as a crash would. */
+function fakeWorker(name: string): WorkerProcess & { die(): void } {
+  const { promise: exited, resolve } = Promise.withResolvers<number>();
+  const listeners = new Set<(code: number) => void>();
+  exited.then((code) => listeners.forEach((l) => l(code)));
+  return {
+    name,
+    transport: "h3",
+    address: "127.0.0.1",
+    port: 1,
+    pid: 1,
+    spawnMs: 0,
+    exited,
+    onExit(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () => (resolve(0), exited.then(() => {})),
+    kill: () => resolve(137),
+    die: () => resolve(137),
+  };
+}
+
+const failing = (n: number) =>
+  new WorkerStartError("broken", `broken-${n}`, 1, [
+    "Loading main.ts",
+    "error: Uncaught (in promise) Error: boom at file:///fns/broken/main.ts:1:7",
+  ], "exited");
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("FunctionPool: a failing start makes the function unavailable without a new spawn until the backoff passes", async () => {
+  let spawns = 0;
+  const failures: (StartFailure | null)[] = [];
+  const pool = new FunctionPool(() => Promise.reject(failing(++spawns)), {
+    onStartFailure: (failure) => failures.push(failure),
+  });
+  for (let i = 0; i < 10; i++) {
+    await assert.rejects(pool.acquire(), (error: unknown) => {
+      assert.ok(error instanceof FunctionUnavailable);
+      assert.match(error.message, /cannot start: error: Uncaught .*boom/);
+      assert.ok(error.retryInMs > 0 && error.retryInMs <= START_BACKOFF_MS);
+      return true;
+    });
+  }
+  assert.equal(spawns, 1, "one spawn, then 503s from the backoff");
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]?.attempts, 1);
+  await sleep(START_BACKOFF_MS + 20);
+  await assert.rejects(pool.acquire(), FunctionUnavailable);
+  assert.equal(spawns, 2);
+  assert.equal(failures[1]?.retryInMs, 2 * START_BACKOFF_MS, "the backoff doubles");
+  await pool.close();
+});
+
+Deno.test("FunctionPool: after a failure, concurrent requests share one start attempt", async () => {
+  let spawns = 0;
+  let fail = true;
+  const pool = new FunctionPool(async () => {
+    spawns++;
+    await sleep(10);
+    if (fail) throw failing(spawns);
+    return fakeWorker(`w${spawns}`);
+  });
+  await assert.rejects(pool.acquire(), FunctionUnavailable);
+  await sleep(START_BACKOFF_MS + 20);
+  fail = false;
+  const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire()));
+  assert.equal(spawns, 2, "one probe for five requests");
+  assert.equal(new Set(leases.map((l) => l.slot)).size, 1);
+  for (const lease of leases) lease.release();
+  await pool.close();
+});
+
+Deno.test("FunctionPool: a recovered function reports null and serves again", async () => {
+  let fail = true;
+  const failures: (StartFailure | null)[] = [];
+  const pool = new FunctionPool(
+    () => fail ? Promise.reject(failing(0)) : Promise.resolve(fakeWorker("ok")),
+    { onStartFailure: (failure) => failures.push(failure) },
+  );
+  await assert.rejects(pool.acquire(), FunctionUnavailable);
+  fail = false;
+  await sleep(START_BACKOFF_MS + 20);
+  const lease = await pool.acquire();
+  assert.equal(lease.slot.worker.name, "ok");
+  assert.equal(failures.at(-1), null);
+  lease.release();
+  await pool.close();
+});
+
+Deno.test("FunctionPool: min workers are restored after one dies", async () => {
+  const workers: ReturnType<typeof fakeWorker>[] = [];
+  const pool = new FunctionPool(() => {
+    const worker = fakeWorker(`w${workers.length}`);
+    workers.push(worker);
+    return Promise.resolve(worker);
+  }, { min: 2 });
+  await pool.warm();
+  assert.equal(pool.size, 2);
+  workers[0].die();
+  for (let i = 0; i < 50 && (pool.size < 2 || workers.length < 3); i++) await sleep(5);
+  assert.equal(workers.length, 3, "a replacement was spawned");
+  assert.deepEqual(pool.workers.sort(), ["w1", "w2"]);
+  await pool.close();
+  assert.equal(workers.length, 3, "close spawns nothing");
+});
