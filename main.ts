@@ -11,7 +11,11 @@ if (import.meta.main) {
   if (Deno.args[0] === WORKER_SUBCOMMAND) {
     await import("./watchdog/main.ts");
   } else {
-    const { main } = await import("./cli/mod.ts");
+    // Not a literal: a worker's module graph (which it runs from the cache only)
+    // then holds the watchdog alone, never the CLI and its packages. `deno task
+    // compile` embeds cli/mod.ts with --include for the same reason.
+    const cli = "./cli/mod.ts";
+    const { main } = await import(cli);
     await main();
   }
 }

@@ -11,8 +11,14 @@ import { defineCommand } from "citty";
 import { relative, resolve, sep as SEPARATOR } from "node:path";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
 import { SOCKET_BUFFER_BYTES, type SocketBuffers } from "../quic/mod.ts";
-import { FunctionUnavailable, type InvokerFunction, type WorkerLogLine } from "../invoker/mod.ts";
-import { cacheDir, devCa, MemoryStore } from "../store/mod.ts";
+import {
+  FunctionUnavailable,
+  type InvokerFunction,
+  PrepareError,
+  prepareFunction,
+  type WorkerLogLine,
+} from "../invoker/mod.ts";
+import { cacheDir, devCa, devTicketKey, MemoryStore } from "../store/mod.ts";
 import {
   DEFAULTS,
   describeEmpty,
@@ -86,7 +92,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const discovery = await discoverFunctions(dir);
   for (const problem of discovery.problems) print(`! ${problem.message}`);
   if (discovery.functions.length === 0) throw new NoFunctions(describeEmpty(dir));
-  const functions = new Map(discovery.functions.map((f) => [f.fn.name, f]));
+  const prepared = await prepareAll(discovery.functions, print);
+  const functions = new Map(prepared.map((f) => [f.fn.name, f]));
 
   const palette = new Map<string, number>();
   const label = (name: string) => {
@@ -98,8 +105,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
 
   const started = performance.now();
   const gateway = await startGateway({
-    functions: discovery.functions.map(described),
+    functions: prepared.map(described),
     ca: await devCa(),
+    ticketKey: await devTicketKey(),
     store: new MemoryStore(),
     listen: {
       hostname: options.hostname,
@@ -192,18 +200,24 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   async function reload(paths: string[]): Promise<string[]> {
     const next = await discoverFunctions(dir);
     for (const problem of next.problems) print(`! ${problem.message}`);
+    const unprepared = (f: DiscoveredFunction) => ({ ...f.fn, prepared: undefined });
     const names: string[] = [];
     const seen = new Set<string>();
     // A change outside every function's own directory (shared code, an import map at
     // the root, a package.json) may touch any of them: all reload.
     const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
     const shared = paths.some((p) => !next.functions.some((f) => inside(p, f.dir)));
-    for (const f of next.functions) {
+    for (let f of next.functions) {
       const name = f.fn.name;
       seen.add(name);
       const before = functions.get(name);
       const touched = shared || paths.some((p) => inside(p, f.dir));
-      if (before && !touched && JSON.stringify(before.fn) === JSON.stringify(f.fn)) continue;
+      if (
+        before && !touched && JSON.stringify(unprepared(before)) === JSON.stringify(unprepared(f))
+      ) continue;
+      const [ready] = await prepareAll([f], print);
+      if (!ready) continue; // reported; the old code keeps serving until it is fixed
+      f = ready;
       functions.set(name, f);
       names.push(name);
       if (before) {
@@ -236,6 +250,48 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       await gateway.shutdown();
     },
   };
+}
+
+/** How many functions are prepared at once (each is a `deno cache` process). */
+const PREPARE_CONCURRENCY = 4;
+
+/**
+ * Prepares the Deno functions among `found` (worker configuration written,
+ * module graph cached, once); a function that cannot be prepared is reported
+ * with Deno's message (file and specifier) and left out.
+ */
+async function prepareAll(
+  found: DiscoveredFunction[],
+  print: (line: string) => void,
+): Promise<DiscoveredFunction[]> {
+  const deno = found.filter((f) => f.fn.module);
+  const started = performance.now();
+  if (deno.length > 1) {
+    print(`qfaas dev: preparing ${deno.length} functions (resolving and caching their modules)`);
+  }
+  const results = new Map<DiscoveredFunction, DiscoveredFunction | null>();
+  const queue = [...deno];
+  const work = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      try {
+        const { config } = await prepareFunction(f.fn);
+        results.set(f, { ...f, fn: { ...f.fn, prepared: config } });
+      } catch (error) {
+        if (!(error instanceof PrepareError)) throw error;
+        print(`! ${error.message}`);
+        for (const line of error.detail.split("\n")) print(`    ${line}`);
+        results.set(f, null);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, work));
+  if (deno.length > 1) {
+    print(`qfaas dev: prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return found.flatMap((f) => {
+    const result = f.fn.module ? results.get(f) : f;
+    return result ? [result] : [];
+  });
 }
 
 /** The directory holds no function; the message says what `qfaas dev` looks for. */

@@ -2,12 +2,12 @@
  * `qfaas invoke NAME`: calls a function through a running gateway, with the
  * body from `-d TEXT`, `-d @FILE` or standard input, like curl. With
  * `--http3` it goes over HTTP/3 and keeps the gateway's session tickets on
- * disk, so the next invocation starts in 0-RTT.
+ * disk, so the next invocation starts in 0-RTT (`-i` says whether it did).
  *
  * @module
  */
 import { defineCommand } from "citty";
-import { H3Client } from "../h3/mod.ts";
+import { H3Client, type H3Result, type SessionStore } from "../h3/mod.ts";
 import { cacheDir, devCa, FileStore } from "../store/mod.ts";
 
 /** What one invocation sends, parsed from the command line. */
@@ -59,19 +59,113 @@ function defaultGateway(http3: boolean): string {
   return http3 ? "https://localhost:8443" : "http://127.0.0.1:8080";
 }
 
-/** Sends `request` over HTTP/3 with 0-RTT when a session from an earlier run is on disk. */
-async function sendHttp3(request: InvokeRequest): Promise<Response> {
+/**
+ * How long to wait after the response for the gateway's session ticket, when
+ * none came yet. Our gateway (BoringSSL) sends its ticket in its first flight,
+ * ahead of any response, so this wait is rarely taken; a server that sends
+ * tickets only once the client's Finished arrives can answer a 0-RTT request
+ * first, and closing at once would lose the ticket. The bound keeps a server
+ * that sends none from costing more.
+ */
+export const TICKET_WAIT_MS = 50;
+
+/** An HTTP/3 response, read to the end, and how its request travelled. */
+export interface Http3Outcome {
+  /** The response, its body already read (the connection is closed). */
+  response: Response;
+  /** One line for `-i`: whether the request went out in 0-RTT and what became of it. */
+  earlyData: string;
+}
+
+/**
+ * The line `-i` prints about 0-RTT, from how the request travelled and
+ * whether a kept session was offered.
+ */
+export function describeEarlyData(
+  result: Pick<H3Result, "earlyData" | "earlyDataAccepted" | "retried">,
+  offered: boolean,
+): string {
+  if (!offered) return "0-RTT: not sent (no session yet)";
+  // A retried request went out first in 0-RTT and was refused (425 Too Early).
+  if (result.retried) return "0-RTT: sent, refused by the gateway (resent after the handshake)";
+  if (!result.earlyData) return "0-RTT: not sent (the kept session was not usable)";
+  if (result.earlyDataAccepted === true) return "0-RTT: sent, accepted";
+  if (result.earlyDataAccepted === false) {
+    return "0-RTT: sent, rejected (resent after the handshake)";
+  }
+  return "0-RTT: sent, acceptance unknown";
+}
+
+/**
+ * The disk store seen as the client's session store: it rewrites the file
+ * only for a session that changed, and tells when one arrives.
+ */
+class KeptSessions implements SessionStore {
+  #store: FileStore;
+  #arrived = Promise.withResolvers<void>();
+  #received = false;
+
+  constructor(store: FileStore) {
+    this.#store = store;
+  }
+
+  /** Resolves when the gateway has issued a session in this run. */
+  get arrived(): Promise<void> {
+    return this.#arrived.promise;
+  }
+
+  /** Has the gateway issued a session in this run? */
+  get received(): boolean {
+    return this.#received;
+  }
+
+  get(origin: string): Uint8Array | undefined {
+    return this.#store.get(origin);
+  }
+
+  set(origin: string, session: Uint8Array): void {
+    this.#received = true;
+    this.#arrived.resolve();
+    const kept = this.#store.get(origin);
+    if (kept === undefined || !sameBytes(kept, session)) this.#store.set(origin, session);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
+}
+
+/** Resolves when `promise` does or after `ms`, whichever is first. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Sends `request` over HTTP/3, in 0-RTT when a session from an earlier run is
+ * on disk, and keeps the gateway's new session there before returning.
+ */
+async function sendHttp3(request: InvokeRequest): Promise<Http3Outcome> {
   const ca = await devCa();
   const store = await FileStore.open(`${cacheDir()}/invoke-sessions.json`);
-  const client = new H3Client({ ca: ca.cert, sessions: store });
+  const sessions = new KeptSessions(store);
+  const offered = sessions.get(new URL(request.url).origin) !== undefined;
+  const client = new H3Client({ ca: ca.cert, sessions });
   try {
-    const { response } = await client.request(request.url, {
+    const result = await client.request(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
     });
     // Read it all before closing the connection.
-    return new Response(await response.arrayBuffer(), response);
+    const response = new Response(await result.response.arrayBuffer(), result.response);
+    // The ticket may still be on its way: closing now would lose it.
+    if (!sessions.received) await within(sessions.arrived, TICKET_WAIT_MS);
+    return { response, earlyData: describeEarlyData(result, offered) };
   } finally {
     await client.close();
     await store.flush();
@@ -118,12 +212,17 @@ export const invokeCommand = defineCommand({
       Deno.exit(2);
     }
     let response: Response;
+    let earlyData: string | null = null;
     try {
-      response = args.http3 ? await sendHttp3(request) : await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-      });
+      if (args.http3) {
+        ({ response, earlyData } = await sendHttp3(request));
+      } else {
+        response = await fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+        });
+      }
     } catch (error) {
       console.error(
         `qfaas invoke: cannot reach the gateway at ${new URL(request.url).origin}: ${
@@ -135,6 +234,7 @@ export const invokeCommand = defineCommand({
     if (args.include) {
       console.log(`${response.status} ${response.statusText}`);
       for (const [name, value] of response.headers) console.log(`${name}: ${value}`);
+      if (earlyData !== null) console.log(earlyData);
       console.log();
     }
     const body = new Uint8Array(await response.arrayBuffer());

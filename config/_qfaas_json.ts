@@ -140,6 +140,8 @@ export async function fromConfig(
   if (problems.list.length > 0) return { problems: problems.list };
   const fn: FunctionDefinition = compact({
     name,
+    dir,
+    root,
     module,
     upstream,
     transport: f.transport,

@@ -196,6 +196,8 @@ export async function fromStackFunction(
   if (problems.list.length > 0 || !dir) return { problems: problems.list };
   const fn: FunctionDefinition = compact({
     name,
+    dir,
+    root,
     module,
     upstream,
     env: Object.keys(env).length > 0 ? env : undefined,

@@ -52,6 +52,8 @@ Deno.test("discover: a qfaas.json with every field gives exactly that InvokerFun
   assert.deepEqual(functions, [{
     fn: {
       name: "orders-api",
+      dir: join(t.dir, "api"),
+      root: t.dir,
       module: join(t.dir, "api/src/app.ts"),
       transport: "tls",
       env: { FROM_FILE: "overridden", ONLY_FILE: "2", MODE: "dev", DB_PASSWORD: "hunter2" },
@@ -82,6 +84,8 @@ Deno.test("discover: qfaas.json defaults: the directory's name, deno, the first 
   assert.deepEqual(problems, []);
   assert.deepEqual(functions.map((f) => f.fn), [{
     name: "hello",
+    dir: join(t.dir, "hello"),
+    root: t.dir,
     module: join(t.dir, "hello/index.ts"),
     env: { GREETING: "hi" },
   }]);
@@ -109,7 +113,12 @@ Deno.test("discover: a directory with only main.ts is a zero-config Deno functio
   const { functions, problems } = await discoverFunctions(t.dir);
   assert.deepEqual(problems, []);
   assert.deepEqual(functions, [{
-    fn: { name: "edge", module: join(t.dir, "edge/main.ts") },
+    fn: {
+      name: "edge",
+      dir: join(t.dir, "edge"),
+      root: t.dir,
+      module: join(t.dir, "edge/main.ts"),
+    },
     dir: join(t.dir, "edge"),
     source: join(t.dir, "edge/main.ts"),
     runtime: "deno",
@@ -127,6 +136,8 @@ Deno.test("discover: python, node and upstream runtimes get fprocess and upstrea
   assert.deepEqual(functions.map((f) => [f.runtime, f.fn]), [
     ["upstream", {
       name: "go",
+      dir: join(t.dir, "go"),
+      root: t.dir,
       upstream: {
         fprocess: "./server -v",
         upstreamUrl: "http://127.0.0.1:0",
@@ -135,6 +146,8 @@ Deno.test("discover: python, node and upstream runtimes get fprocess and upstrea
     }],
     ["node", {
       name: "js",
+      dir: join(t.dir, "js"),
+      root: t.dir,
       upstream: {
         fprocess: "node index.js",
         upstreamUrl: "http://127.0.0.1:9000",
@@ -143,6 +156,8 @@ Deno.test("discover: python, node and upstream runtimes get fprocess and upstrea
     }],
     ["python", {
       name: "py",
+      dir: join(t.dir, "py"),
+      root: t.dir,
       upstream: {
         fprocess: "python3 index.py",
         upstreamUrl: "http://127.0.0.1:0",
@@ -318,6 +333,8 @@ Deno.test("discover: stack.yml: an upstream and a deno function, labels, limits,
     {
       fn: {
         name: "greet",
+        dir: join(dir, "greet"),
+        root: dir,
         upstream: {
           fprocess: "python3 server.py",
           upstreamUrl: "http://127.0.0.1:5001",
@@ -344,7 +361,13 @@ Deno.test("discover: stack.yml: an upstream and a deno function, labels, limits,
       runtime: "python",
     },
     {
-      fn: { name: "shout", module: join(dir, "shout/main.ts"), memoryMiB: 64 },
+      fn: {
+        name: "shout",
+        dir: join(dir, "shout"),
+        root: dir,
+        module: join(dir, "shout/main.ts"),
+        memoryMiB: 64,
+      },
       dir: join(dir, "shout"),
       source: stack,
       runtime: "deno",

@@ -22,6 +22,8 @@ export interface FunctionDefinition {
   module?: string;
   /** … or an OpenFaaS http-mode upstream. */
   upstream?: { fprocess: string; upstreamUrl: string; cwd?: string };
+  /** The function's own directory. */
+  dir?: string;
   /**
    * The functions directory it was found in: its code may import anything
    * there (shared code such as `_shared/`), and read it.
@@ -51,6 +53,13 @@ export interface FunctionDefinition {
   connection?: "keep-alive" | "new";
   /** Which requests may ride 0-RTT to workers. Default "all" (workers check nonces). */
   earlyData?: EarlyDataSetting;
+  /**
+   * The Deno configuration `prepareFunction` (invoker/) wrote for it: workers then
+   * resolve through the function's own import map and start from the cache
+   * (`--cached-only`). Without it, workers use qfaas's own configuration
+   * (functions kept inside its repository).
+   */
+  prepared?: string;
   /** What the function is written in, for listings ("python"); default "deno" or "upstream". */
   runtime?: string;
 }

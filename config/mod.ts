@@ -19,5 +19,14 @@ export { type DurationOptions, parseDuration, requireDuration } from "./duration
 export { secretEnvName } from "./env_files.ts";
 export type { EarlyDataSetting, FunctionDefinition, Runtime, Transport } from "./function.ts";
 export { FUNCTION_NAME, NAME_RULE } from "./names.ts";
+export {
+  findProjectFiles,
+  type ImportMap,
+  type ProjectFile,
+  stripJsonc,
+  type WorkerConfigInput,
+  type WorkerDenoConfig,
+  workerDenoConfig,
+} from "./worker_config.ts";
 export { DEFAULT_UPSTREAM_URL } from "./_qfaas_json.ts";
 export { DENO_ENTRIES } from "./_fs.ts";

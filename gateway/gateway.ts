@@ -47,6 +47,13 @@ export interface GatewayOptions {
   store: ZeroRttStore;
   /** Public listeners: address and ports (the TLS material is made here). */
   listen?: Omit<ListenOptions, "tls">;
+  /**
+   * Session ticket key of the public HTTP/3 listener (48 bytes). Give a kept
+   * one (`devTicketKey()`) so that clients' sessions survive a restart and
+   * their first request after it is still 0-RTT; default random per start.
+   * The internal listener always uses a random key of its own.
+   */
+  ticketKey?: Uint8Array;
   /** Request limits. */
   limits?: GatewayLimits;
   /** Receives workers' output line by line; default: passed through to stderr. */
@@ -146,7 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   try {
     listeners = await listen(serve, {
       ...options.listen,
-      tls: { cert: leaf.cert, key: leaf.key },
+      tls: { cert: leaf.cert, key: leaf.key, ticketKey: options.ticketKey },
     });
   } catch (error) {
     await internalServer.shutdown();

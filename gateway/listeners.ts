@@ -1,14 +1,14 @@
 /**
  * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3) over TCP (with
  * Nagle off: see watchdog/https_server.ts), and
- * HTTP/3 over UDP on the HTTPS port with Retry address validation, each
- * serving the same fetch handler. TCP responses advertise HTTP/3 in
+ * HTTP/3 over UDP on the HTTPS port (Retry address validation when under
+ * load), each serving the same fetch handler. TCP responses advertise HTTP/3 in
  * `alt-svc` (RFC 7838) so browsers move over.
  *
  * @module
  */
 import { type H3Server, serveH3 } from "../h3/mod.ts";
-import { quicheEngine } from "../quic/mod.ts";
+import { quicheEngine, type QuicListenOptions, TICKET_KEY_LENGTH } from "../quic/mod.ts";
 import { type HttpsServer, serveHttps } from "../watchdog/mod.ts";
 
 /** Where and how to listen. */
@@ -19,10 +19,18 @@ export interface ListenOptions {
   httpPort?: number | null;
   /** HTTPS and HTTP/3 port (TCP and UDP); 0 picks one, null turns both off. Default 8443. */
   httpsPort?: number | null;
-  /** Certificate and key for HTTPS and HTTP/3, and the HTTP/3 ticket key. */
+  /**
+   * Certificate and key for HTTPS and HTTP/3, and the HTTP/3 session ticket
+   * key (48 bytes; random when absent, so sessions last as long as the process).
+   */
   tls: { cert: string; key: string; ticketKey?: Uint8Array };
-  /** Retry-based address validation on the HTTP/3 listener. Default true. */
-  validateAddress?: boolean;
+  /**
+   * Retry-based address validation on the HTTP/3 listener (see
+   * `QuicListenOptions.validateAddress`). Default "under-load": no Retry, so
+   * no lost round trip and no lost 0-RTT, until a flood of handshakes from
+   * unvalidated addresses is in flight.
+   */
+  validateAddress?: QuicListenOptions["validateAddress"];
 }
 
 /** The running listeners. */
@@ -95,9 +103,15 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
       const listener = await quicheEngine.listen({
         hostname,
         port,
-        tls: options.tls,
+        // One ticket key for every config of the listener (quiche builds one per
+        // datagram size), else each would have a BoringSSL key of its own.
+        tls: {
+          ...options.tls,
+          ticketKey: options.tls.ticketKey ??
+            crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH)),
+        },
         alpn: ["h3"],
-        validateAddress: options.validateAddress ?? true,
+        validateAddress: options.validateAddress ?? "under-load",
       });
       h3 = serveH3(
         listener,

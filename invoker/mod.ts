@@ -5,6 +5,7 @@
  * @module
  */
 export { FunctionNotFound, FunctionUnavailable, WorkerStartError } from "./errors.ts";
+export { type Prepared, PrepareError, prepareFunction } from "./prepare.ts";
 export {
   Invoker,
   type InvokerFunction,

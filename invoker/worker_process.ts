@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
 import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
@@ -76,6 +77,24 @@ export function workerCommand(runFlags: readonly string[]): string[] {
   return [Deno.execPath(), "run", ...runFlags, MAIN, WORKER_SUBCOMMAND];
 }
 
+/** What Deno (and an upstream's interpreter) need to run at all. */
+const RUNTIME_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"];
+
+/** The machine's settings for outbound HTTPS: trusted CAs and proxies. */
+const OUTBOUND_ENV = [
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NODE_EXTRA_CA_CERTS",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+];
+
 /** util-linux setsid, when present: it gives each worker its own process group. */
 const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((path) => {
   try {
@@ -94,19 +113,25 @@ function killGroup(child: Deno.ChildProcess): void {
 }
 
 /**
- * The worker's permissions: read its function and the project's code, reach
+ * The worker's permissions: read qfaas's code, its function's directory and
+ * the functions directory it belongs to (shared code such as `_shared/`),
+ * but not that directory's secrets nor other functions' `.env` files; reach
  * the network (it listens, and calls other functions), load the QUIC binding
  * (FFI), read its own environment; write only where its configuration says
  * (`allow_write`); run a subprocess only for an upstream.
  */
-function permissions(spec: FunctionSpec): string[] {
+async function permissions(spec: FunctionSpec): Promise<string[]> {
   const reads = [PROJECT];
-  if (spec.module) reads.push(spec.module);
+  const own = spec.dir ?? (spec.module ? dirname(spec.module) : spec.upstream?.cwd);
+  if (spec.root) reads.push(spec.root);
+  else if (spec.module) reads.push(spec.module);
   if (spec.upstream?.cwd) reads.push(spec.upstream.cwd);
   const writes = spec.writable ?? [];
   reads.push(...writes);
+  const denied = spec.root ? await privateFiles(spec.root, own) : [];
   return [
     `--allow-read=${reads.join(",")}`,
+    ...(denied.length > 0 ? [`--deny-read=${denied.join(",")}`] : []),
     ...(writes.length > 0 ? [`--allow-write=${writes.join(",")}`] : []),
     "--allow-net",
     "--allow-env",
@@ -114,6 +139,29 @@ function permissions(spec: FunctionSpec): string[] {
     "--allow-sys",
     ...(spec.upstream ? ["--allow-run"] : []),
   ];
+}
+
+/**
+ * What a function may not read in its functions directory: `.secrets/`, the
+ * directory's own dotenv files, and every other function's.
+ */
+async function privateFiles(root: string, own: string | undefined): Promise<string[]> {
+  const denied = [join(root, ".secrets")];
+  const dotenv = async (dir: string) => {
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.isFile && /^\.env(\..*)?$/.test(entry.name)) denied.push(join(dir, entry.name));
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  };
+  await dotenv(root);
+  for await (const entry of Deno.readDir(root)) {
+    const dir = join(root, entry.name);
+    if (entry.isDirectory && dir !== own) await dotenv(dir);
+  }
+  return denied;
 }
 
 /** One line a worker (its function, its upstream, its watchdog) wrote. */
@@ -165,7 +213,8 @@ export async function spawnWorker(
   }
   const inherited = Object.fromEntries(
     // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
-    ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"]
+    // The TLS and proxy settings stay too, for the function's own outbound requests.
+    [...RUNTIME_ENV, ...OUTBOUND_ENV]
       .flatMap((key) => {
         const value = Deno.env.get(key);
         return value === undefined ? [] : [[key, value]];
@@ -195,10 +244,13 @@ export async function spawnWorker(
     },--max-semi-space-size=1`,
   };
   const deno = workerCommand([
-    // The project's import map (npm packages, qfaas/chain), wherever the worker's cwd is.
-    `--config=${PROJECT}deno.json`,
+    // The prepared configuration (the function's import map; code from the cache only),
+    // else qfaas's own (npm packages, qfaas/chain), wherever the worker's cwd is.
+    ...(spec.prepared
+      ? [`--config=${spec.prepared}`, "--cached-only"]
+      : [`--config=${PROJECT}deno.json`]),
     "--unstable-net",
-    ...permissions(spec),
+    ...await permissions(spec),
   ]);
   // Its own session and process group (setsid execs in place, so the pid is
   // the group id): killing the worker then takes its upstream process along.

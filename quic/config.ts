@@ -25,6 +25,12 @@ export interface QuicLimits {
    * MTU of 1500 minus IPv6 and UDP headers).
    */
   maxDatagramSize?: number;
+  /**
+   * Handshakes from addresses not yet validated that may be in flight at once
+   * under `validateAddress: "under-load"`; past it, new clients must first
+   * pass a Retry. Default 128 (quic-go's default for the same limit).
+   */
+  maxUnvalidatedHandshakes?: number;
 }
 
 /** Resolved limits; `maxDatagramSize` stays optional (it depends on the peer). */
@@ -42,7 +48,43 @@ export function resolveLimits(limits: QuicLimits = {}): ResolvedLimits {
     connectionWindow: limits.connectionWindow ?? 16 * 1024 * 1024,
     streamWindow: limits.streamWindow ?? 4 * 1024 * 1024,
     maxDatagramSize: limits.maxDatagramSize,
+    maxUnvalidatedHandshakes: limits.maxUnvalidatedHandshakes ?? DEFAULT_MAX_UNVALIDATED_HANDSHAKES,
   };
+}
+
+/** Default of `QuicLimits.maxUnvalidatedHandshakes`. */
+export const DEFAULT_MAX_UNVALIDATED_HANDSHAKES = 128;
+
+/**
+ * When a listener makes a new client prove its address with a Retry round
+ * trip (RFC 9000 §8.1.2) before it keeps any state for it:
+ * - `"always"`: every client without a valid token; costs a round trip, and a
+ *   quiche client resends its 0-RTT data only after the handshake then.
+ * - `"under-load"`: only while `maxUnvalidatedHandshakes` handshakes from
+ *   unvalidated addresses are in flight (a flood of spoofed Initials), as
+ *   quic-go does by default. Below that, the anti-amplification limit
+ *   (3× what the client sent, RFC 9000 §8.1) is the protection, and 0-RTT
+ *   keeps its round trip.
+ * - `"never"`: internal links whose peers are known.
+ *
+ * `true` means `"always"`, `false` means `"never"`.
+ */
+export type AddressValidation = "always" | "under-load" | "never";
+
+const VALIDATIONS: readonly AddressValidation[] = ["always", "under-load", "never"];
+
+/** The policy `option` names; absent means `"never"`. Throws TypeError on an unknown one. */
+export function resolveAddressValidation(
+  option: boolean | AddressValidation | undefined,
+): AddressValidation {
+  if (option === undefined || option === false) return "never";
+  if (option === true) return "always";
+  if (!VALIDATIONS.includes(option)) {
+    throw new TypeError(
+      `Cannot validate addresses: received "${option}", expected one of ${VALIDATIONS.join(", ")}`,
+    );
+  }
+  return option;
 }
 
 /** What a server needs: its certificate, key and optionally a ticket key. */

@@ -5,6 +5,7 @@ import {
   isLoopback,
   LOOPBACK_DATAGRAM_SIZE,
   NETWORK_DATAGRAM_SIZE,
+  resolveAddressValidation,
   resolveLimits,
   serverConfig,
 } from "./config.ts";
@@ -44,4 +45,20 @@ Deno.test("datagramSize() uses large datagrams only towards loopback peers", () 
   assert.equal(datagramSize(resolveLimits({ maxDatagramSize: 1200 }), "127.0.0.1"), 1200);
   assert.equal(isLoopback("::ffff:127.0.0.1"), true);
   assert.equal(isLoopback("1270::1"), false);
+});
+
+Deno.test("resolveAddressValidation() maps booleans and absence, and rejects unknown policies", () => {
+  assert.equal(resolveAddressValidation(undefined), "never");
+  assert.equal(resolveAddressValidation(false), "never");
+  assert.equal(resolveAddressValidation(true), "always");
+  assert.equal(resolveAddressValidation("under-load"), "under-load");
+  assert.throws(
+    () => resolveAddressValidation("sometimes" as "always"),
+    /Cannot validate addresses: received "sometimes", expected one of always, under-load, never/,
+  );
+});
+
+Deno.test("resolveLimits() lets 128 unvalidated handshakes in flight by default", () => {
+  assert.equal(resolveLimits().maxUnvalidatedHandshakes, 128);
+  assert.equal(resolveLimits({ maxUnvalidatedHandshakes: 0 }).maxUnvalidatedHandshakes, 0);
 });

@@ -1,8 +1,9 @@
 /**
  * The QUIC driver: owns one UDP socket and the timers of every connection on
  * it, routes datagrams by destination connection ID, answers unknown versions
- * with Version Negotiation, validates addresses with Retry when asked, and
- * holds 0-RTT datagrams that overtake their Initial.
+ * with Version Negotiation, validates addresses with Retry when its policy
+ * asks (always, or only under load), and holds 0-RTT datagrams that overtake
+ * their Initial.
  *
  * @module
  */
@@ -10,12 +11,14 @@ import { randomBytes } from "node:crypto";
 import { setImmediate } from "node:timers";
 import { type HostPort, type NativeHeader, PacketType, quiche } from "./_native.ts";
 import {
+  type AddressValidation,
   clientConfig,
   datagramSize,
   NETWORK_DATAGRAM_SIZE,
   type QuicClientTls,
   type QuicLimits,
   type QuicServerTls,
+  resolveAddressValidation,
   resolveLimits,
   serverConfig,
 } from "./config.ts";
@@ -42,11 +45,12 @@ export interface ListenOptions {
   alpn: readonly string[];
   limits?: QuicLimits;
   /**
-   * Require a Retry round trip before accepting (RFC 9000 §8.1). Turn on for
-   * listeners that face untrusted clients; off for internal links, where it
-   * would cost the round trip that 0-RTT saves.
+   * When to require a Retry round trip before accepting (RFC 9000 §8.1.2):
+   * `"under-load"` for listeners that face untrusted clients, `"never"` for
+   * internal links, where it would cost the round trip that 0-RTT saves.
+   * `true` is `"always"`, `false` and absent are `"never"`.
    */
-  validateAddress?: boolean;
+  validateAddress?: boolean | AddressValidation;
 }
 
 /** How to open a client connection from this endpoint. */
@@ -69,7 +73,11 @@ interface ServerState {
   tls: QuicServerTls;
   alpn: readonly string[];
   limits: ReturnType<typeof resolveLimits>;
+  validation: AddressValidation;
+  /** Mints and checks Retry tokens; null when the policy never validates. */
   tokens: RetryTokens | null;
+  /** Server connections still in their handshake whose address no Retry token proved. */
+  unvalidated: Set<QuicConnection>;
   incoming: ReadableStreamDefaultController<QuicConnection>;
   count: number;
 }
@@ -140,6 +148,7 @@ export class QuicEndpoint implements ConnectionDriver {
   listen(options: ListenOptions): void {
     if (this.#server) throw new Error("Cannot listen: this endpoint already listens");
     const limits = resolveLimits(options.limits);
+    const validation = resolveAddressValidation(options.validateAddress);
     this.#server = {
       // Built now so that a bad certificate or key fails here, not at the first client.
       configs: new Map([[
@@ -149,7 +158,9 @@ export class QuicEndpoint implements ConnectionDriver {
       tls: options.tls,
       alpn: options.alpn,
       limits,
-      tokens: options.validateAddress ? new RetryTokens() : null,
+      validation,
+      tokens: validation === "never" ? null : new RetryTokens(),
+      unvalidated: new Set(),
       incoming: this.#incoming,
       count: 0,
     };
@@ -274,6 +285,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if (connection) {
       const handshaking = !connection.established;
       if (!connection.receive(data, from)) this.counters.datagramsDropped++;
+      if (handshaking && connection.established) this.#server?.unvalidated.delete(connection);
       const handshakePacket = header !== null && header.ty !== PacketType.ZeroRTT &&
         header.ty !== PacketType.Short;
       if (handshaking && handshakePacket) {
@@ -327,23 +339,10 @@ export class QuicEndpoint implements ConnectionDriver {
     }
     let scid: Uint8Array;
     let odcid: Uint8Array | null = null;
-    if (server.tokens) {
-      const token = header.token;
-      if (!token || token.byteLength === 0) {
-        const retryScid = randomBytes(CID_LENGTH);
-        const fresh = server.tokens.mint(from, header.dcid, retryScid);
-        const length = quiche.retry(
-          header.scid,
-          header.dcid,
-          retryScid,
-          fresh,
-          header.version,
-          this.#out,
-        );
-        this.counters.retriesSent++;
-        this.#transmit(this.#out.slice(0, length), from);
-        return;
-      }
+    const token = header.token;
+    if (server.tokens && token && token.byteLength > 0) {
+      // Our tokens come only from Retry packets: a client whose token fails
+      // will not take another Retry (RFC 9000 §8.1.2), so drop its Initial.
       odcid = server.tokens.validate(token, from, header.dcid);
       if (!odcid) {
         this.counters.invalidTokens++;
@@ -351,6 +350,20 @@ export class QuicEndpoint implements ConnectionDriver {
         return;
       }
       scid = header.dcid;
+    } else if (this.#mustValidate(server)) {
+      const retryScid = randomBytes(CID_LENGTH);
+      const fresh = server.tokens!.mint(from, header.dcid, retryScid);
+      const length = quiche.retry(
+        header.scid,
+        header.dcid,
+        retryScid,
+        fresh,
+        header.version,
+        this.#out,
+      );
+      this.counters.retriesSent++;
+      this.#transmit(this.#out.slice(0, length), from);
+      return;
     } else {
       scid = randomBytes(CID_LENGTH);
     }
@@ -387,11 +400,24 @@ export class QuicEndpoint implements ConnectionDriver {
     server.count++;
     this.counters.connectionsAccepted++;
     this.#register(connection, keys);
+    if (odcid === null && !connection.established) server.unvalidated.add(connection);
     for (const held of this.#early.take(key)) {
       if (!connection.receive(held.data, held.from)) this.counters.datagramsDropped++;
     }
     server.incoming.enqueue(connection);
     this.#service(connection);
+  }
+
+  /**
+   * Does a new client without a token need a Retry first? Under load means
+   * `maxUnvalidatedHandshakes` handshakes from unproven addresses in flight:
+   * what a flood of spoofed Initials builds up (each holds state until its
+   * idle timeout), while real clients finish theirs within a round trip or two.
+   */
+  #mustValidate(server: ServerState): boolean {
+    if (server.validation === "always") return true;
+    if (server.validation === "never") return false;
+    return server.unvalidated.size >= server.limits.maxUnvalidatedHandshakes;
   }
 
   #register(connection: QuicConnection, keys: string[]): void {
@@ -407,7 +433,10 @@ export class QuicEndpoint implements ConnectionDriver {
     const timer = this.#timers.get(connection);
     if (timer) clearTimeout(timer.id);
     this.#timers.delete(connection);
-    if (connection.role === "server" && this.#server) this.#server.count--;
+    if (connection.role === "server" && this.#server) {
+      this.#server.count--;
+      this.#server.unvalidated.delete(connection);
+    }
     connection.finish();
   }
 

@@ -125,8 +125,14 @@ export interface QuicListenOptions {
   alpn: readonly string[];
   /** Connection, stream, idle and window limits. */
   limits?: QuicLimits;
-  /** Retry-based address validation; on for user-facing listeners, off for internal links. */
-  validateAddress?: boolean;
+  /**
+   * Retry-based address validation (RFC 9000 §8.1.2): `"under-load"` for
+   * user-facing listeners (a Retry only while many handshakes from unvalidated
+   * addresses are in flight, see `QuicLimits.maxUnvalidatedHandshakes`),
+   * `"never"` for internal links, `"always"` to force it. `true` is
+   * `"always"`, `false` is `"never"`. Default `"never"`.
+   */
+  validateAddress?: boolean | "always" | "under-load" | "never";
 }
 
 /** A server socket accepting connections. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mintSession, QuicHandshakeError, quicheEngine } from "./mod.ts";
+import { mintSession, QuicHandshakeError, quicheEngine, type QuicListenOptions } from "./mod.ts";
 import {
   command,
   connectOptions,
@@ -117,12 +117,150 @@ Deno.test("quicheEngine: random datagrams are dropped and counted while the serv
 });
 
 Deno.test("quicheEngine: Retry validates the address before the server keeps state", async () => {
-  await using bed = await echoBed(quicheEngine, domain, { validateAddress: true });
-  const conn = await bed.connect();
-  assert.equal(await command(conn, "validated"), "validated");
+  for (const validateAddress of [true, "always"] as const) {
+    await using bed = await echoBed(quicheEngine, domain, { validateAddress });
+    const conn = await bed.connect();
+    assert.equal(await command(conn, "validated"), "validated");
+    const counters = bed.listener.counters;
+    assert.equal(counters.retriesSent, 1, `${validateAddress}: a Retry before the connection`);
+    assert.equal(counters.connectionsAccepted, 1);
+  }
+});
+
+/** Waits until `check` holds, polling; fails naming `what` if it never does. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), `timed out waiting for ${what}`);
+}
+
+/**
+ * A listener that records, per stream, whether its data arrived in 0-RTT, and
+ * answers each stream with what it read.
+ */
+async function earlyRecordingListener(options: Partial<QuicListenOptions>) {
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  const listener = await quicheEngine.listen({
+    tls: { ...domain.leaf, ticketKey },
+    alpn: ALPN,
+    ...options,
+  });
+  const early: boolean[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        for await (const stream of conn.incomingBidirectionalStreams) {
+          early.push(stream.earlyData);
+          readAll(stream.readable!).then((body) => writeAll(stream.writable!, body)).catch(
+            () => {},
+          );
+        }
+      })();
+    }
+  })();
+  return {
+    listener,
+    early,
+    async [Symbol.asyncDispose]() {
+      await listener.close();
+      await serving;
+    },
+  };
+}
+
+/** A UDP relay in front of `serverPort` that drops what the server sends while `blocked`. */
+function oneWayRelay(serverPort: number) {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const server = { transport: "udp" as const, hostname: "127.0.0.1", port: serverPort };
+  let client: Deno.Addr | null = null;
+  const relay = {
+    port: (socket.addr as Deno.NetAddr).port,
+    blocked: true,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await relaying;
+    },
+  };
+  const relaying = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive();
+        const toServer = (from as Deno.NetAddr).port !== serverPort;
+        if (toServer) client = from;
+        if (!toServer && relay.blocked) continue;
+        await socket.send(data, toServer ? server : client!);
+      }
+    } catch { /* closed */ }
+  })();
+  return relay;
+}
+
+Deno.test('quicheEngine: validateAddress "under-load" sends no Retry below the limit, so 0-RTT data stays early', async () => {
+  await using bed = await earlyRecordingListener({ validateAddress: "under-load" });
+  const client = quicheEngine.createClient();
+  try {
+    const sessions: Uint8Array[] = [];
+    const first = await connectTo(client, bed.listener.addr.port);
+    const withTicket = await client.connect({
+      ...connectOptions(domain, bed.listener.addr.port),
+      onSession: (session) => sessions.push(session),
+    });
+    assert.equal(await command(first, "one"), "one");
+    assert.equal(await command(withTicket, "two"), "two");
+    await eventually(() => sessions.length > 0, "the session ticket");
+    const resumed = await connectTo(client, bed.listener.addr.port, sessions.at(-1));
+    assert.equal(await command(resumed, "three"), "three");
+    assert.equal(bed.listener.counters.retriesSent, 0);
+    assert.deepEqual(bed.early, [false, false, true], "the resumed request was processed as 0-RTT");
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test('quicheEngine: validateAddress "under-load" sends a Retry while maxUnvalidatedHandshakes handshakes are in flight', async () => {
+  await using bed = await earlyRecordingListener({
+    validateAddress: "under-load",
+    limits: { maxUnvalidatedHandshakes: 1 },
+  });
   const counters = bed.listener.counters;
-  assert.equal(counters.retriesSent, 1);
-  assert.equal(counters.connectionsAccepted, 1);
+  await using relay = oneWayRelay(bed.listener.addr.port);
+  const client = quicheEngine.createClient();
+  try {
+    // A client that never hears the server: its handshake stays in flight, unvalidated.
+    const stuck = await connectTo(client, relay.port);
+    await eventually(() => counters.connectionsAccepted === 1, "the first Initial");
+    assert.equal(counters.retriesSent, 0, "the first handshake needed no Retry");
+
+    const validated = await connectTo(client, bed.listener.addr.port);
+    assert.equal(await command(validated, "validated"), "validated");
+    assert.equal(counters.retriesSent, 1, "at the limit, a new client passed a Retry first");
+    assert.equal(counters.connectionsAccepted, 2);
+
+    // Once the stuck handshake completes, the listener is below its limit again.
+    relay.blocked = false;
+    // Its answer means the server has its Finished: the handshake is over on both sides.
+    assert.equal(await command(stuck, "late"), "late");
+    const relaxed = await connectTo(client, bed.listener.addr.port);
+    assert.equal(await command(relaxed, "relaxed"), "relaxed");
+    assert.equal(counters.retriesSent, 1, "no Retry once no unvalidated handshake is in flight");
+    assert.equal(counters.connectionsAccepted, 3);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test('quicheEngine: validateAddress "never" sends no Retry, even past maxUnvalidatedHandshakes', async () => {
+  await using bed = await earlyRecordingListener({
+    validateAddress: "never",
+    limits: { maxUnvalidatedHandshakes: 0 },
+  });
+  const client = quicheEngine.createClient();
+  try {
+    const conn = await connectTo(client, bed.listener.addr.port);
+    assert.equal(await command(conn, "direct"), "direct");
+    assert.equal(bed.listener.counters.retriesSent, 0);
+  } finally {
+    await client.close();
+  }
 });
 
 Deno.test("quicheEngine: an unknown version gets a Version Negotiation packet", async () => {

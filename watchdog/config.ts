@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DEFAULTS, requireDuration, type Transport } from "../config/mod.ts";
+import { DEFAULTS, requireDuration, type Transport } from "../config/settings.ts";
 import { WORKER_ENV as N } from "./worker_env.ts";
 
 export type { Transport };

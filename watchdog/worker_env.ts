@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Transport } from "../config/mod.ts";
+import type { Transport } from "../config/settings.ts";
 
 /** The `qfaas` subcommand that runs a worker: the same program, re-executed. */
 export const WORKER_SUBCOMMAND = "worker";

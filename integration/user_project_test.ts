@@ -1,0 +1,143 @@
+// A user's own project: a functions directory outside qfaas's repository,
+// served by `qfaas dev` run as a separate process. Shared code, a root import
+// map, a per-function deno.json with an npm package, package.json
+// dependencies; a function that cannot start; `min` restored after kill -9.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+const FILES: Record<string, string> = {
+  "_shared/util.ts": `export const shout = (s: string) => s.toUpperCase() + "!";\n`,
+  "greet/main.ts": `import { shout } from "../_shared/util.ts";
+export default (req: Request) =>
+  new Response(shout(new URL(req.url).searchParams.get("name") ?? "world"));\n`,
+  "greet/.env": "GREET_SECRET=only-greet\n",
+  "zod-json/deno.json": `{ "imports": { "zod": "npm:zod@3.23.8" } }\n`,
+  "zod-json/main.ts": `import { z } from "zod";
+export default () => new Response(z.string().parse("zod via deno.json"));\n`,
+  "zod-pkg/package.json": `{ "dependencies": { "zod": "3.23.8" } }\n`,
+  "zod-pkg/main.ts": `import { z } from "zod";
+export default () => new Response(z.literal("pkg").parse("pkg") + " via package.json");\n`,
+  "import_map.json": `{ "imports": { "@/": "./_shared/" } }\n`,
+  "mapped/main.ts": `import { shout } from "@/util.ts";
+import { invoke } from "qfaas/chain";
+export default async () => {
+  let leaked = "no";
+  try { leaked = await Deno.readTextFile(new URL("../greet/.env", import.meta.url)); } catch { /* denied */ }
+  const greeting = await (await invoke("greet?name=chain")).text();
+  return new Response(shout("mapped") + " " + greeting + " leaked=" + leaked);
+};\n`,
+  "broken/main.ts":
+    `throw new Error("no database configured");\nexport default () => new Response("never");\n`,
+  "kept/qfaas.json": `{ "min": 2 }\n`,
+  "kept/main.ts": `export default () => new Response(String(Deno.pid));\n`,
+};
+
+async function project(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "qfaas_project_" });
+  for (const [path, text] of Object.entries(FILES)) {
+    await Deno.mkdir(join(dir, "functions", path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, "functions", path), text);
+  }
+  return dir;
+}
+
+Deno.test("qfaas dev serves a project outside the repository: shared code, import maps, npm and package.json", async () => {
+  const dir = await project();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "dev",
+      "./functions",
+      "--port",
+      "0",
+      "--https-port",
+      "0",
+      "--no-watch",
+    ],
+    cwd: dir,
+    env: { XDG_CACHE_HOME: join(dir, "cache"), NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines: string[] = [];
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      lines.push(...parts);
+    }
+  })();
+  const waitFor = async (pattern: RegExp) => {
+    for (let i = 0; i < 600; i++) {
+      const line = lines.find((l) => pattern.test(l));
+      if (line) return line;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no line ${pattern} in:\n${lines.join("\n")}`);
+  };
+  try {
+    const http = (await waitFor(/^\s+HTTP\/1\.1\s+http/)).trim().split(/\s+/)[1];
+    const call = async (path: string) => {
+      const response = await fetch(`${http}/function/${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    assert.deepEqual(await call("greet?name=ada"), { status: 200, text: "ADA!" });
+    assert.deepEqual(await call("zod-json"), { status: 200, text: "zod via deno.json" });
+    assert.deepEqual(await call("zod-pkg"), { status: 200, text: "pkg via package.json" });
+    assert.deepEqual(await call("mapped"), { status: 200, text: "MAPPED! CHAIN! leaked=no" });
+
+    // A function that cannot start: 503 naming it, at most 4 spawns for 10 requests.
+    for (let i = 0; i < 10; i++) {
+      const { status, text } = await call("broken");
+      assert.equal(status, 503);
+      const body = JSON.parse(text);
+      assert.equal(body.function, "broken");
+      assert.match(body.error, /cannot start: .*no database configured/);
+    }
+    const attempts = lines.filter((l) =>
+      /^\[broken\] ! (function broken cannot start|still cannot start)/.test(l)
+    );
+    assert.ok(attempts.length >= 1 && attempts.length <= 4, attempts.join("\n"));
+    assert.equal(
+      lines.filter((l) => /^\[broken\] ! function broken cannot start/.test(l)).length,
+      1,
+      "the whole error is shown once",
+    );
+    assert.deepEqual(
+      await call("greet"),
+      { status: 200, text: "WORLD!" },
+      "the others are unaffected",
+    );
+
+    // min: 2 started at start-up, and restored after kill -9.
+    const workers = async () => {
+      const list = await (await fetch(`${http}/system/function/kept`)).json();
+      return list.replicas as number;
+    };
+    for (let i = 0; i < 200 && await workers() < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await workers(), 2);
+    const pid = Number((await call("kept")).text);
+    Deno.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && await workers() === 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 200 && await workers() < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await workers(), 2, "restored to min");
+    assert.notEqual(Number((await call("kept")).text), pid);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await reading;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

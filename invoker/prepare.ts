@@ -1,0 +1,114 @@
+/**
+ * Prepares a function before any worker runs it: writes the Deno
+ * configuration its workers use (config/worker_config.ts) and resolves and
+ * caches its whole module graph, npm and jsr packages included, once. Workers
+ * then start with `--cached-only` and never touch the network for code.
+ * Downloads honour the standard settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY,
+ * SSL_CERT_FILE, DENO_CERT, NODE_EXTRA_CA_CERTS, DENO_AUTH_TOKENS): this runs
+ * with the developer's own environment.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { findProjectFiles, type FunctionDefinition, workerDenoConfig } from "../config/mod.ts";
+import { cacheDir } from "../store/mod.ts";
+
+const PROJECT = new URL("..", import.meta.url).pathname;
+const WATCHDOG = new URL("../watchdog/main.ts", import.meta.url).pathname;
+const CHAIN = new URL("../chain/mod.ts", import.meta.url).pathname;
+
+/** A prepared function: the configuration its workers run with. */
+export interface Prepared {
+  /** The generated deno.json (absolute path). */
+  config: string;
+  /** How long preparing took, ms. */
+  ms: number;
+}
+
+/** A function whose module graph could not be resolved; `detail` is Deno's whole message. */
+export class PrepareError extends Error {
+  /** Creates the error for `functionName`, with Deno's first error line and its whole output. */
+  constructor(readonly functionName: string, readonly firstLine: string, readonly detail: string) {
+    super(`function ${functionName} cannot be prepared: ${firstLine}`);
+    this.name = "PrepareError";
+  }
+}
+
+/**
+ * The npm packages a worker's own code (the watchdog) imports: all that a
+ * function's configuration needs of qfaas's import map. With Deno's global
+ * npm cache, every npm package an import map names must be cached before a
+ * `--cached-only` worker loads any, so the map names no more than needed.
+ */
+const WORKER_PACKAGES = ["@hono/node-server", "hono", "@matrixai/quic-linux-x64"];
+
+/** Every npm package `config`'s mappings name, as `deno cache` takes them. */
+function npmPackages(
+  config: { imports: Record<string, string>; scopes: Record<string, Record<string, string>> },
+): string[] {
+  const targets = [config.imports, ...Object.values(config.scopes)].flatMap(Object.values);
+  return [...new Set(targets.filter((t) => t.startsWith("npm:") && !t.startsWith("npm:/")))];
+}
+
+/** qfaas's own import map, read once. */
+let qfaasImports: Promise<Record<string, string>> | null = null;
+
+function ownImports(): Promise<Record<string, string>> {
+  qfaasImports ??= Deno.readTextFile(join(PROJECT, "deno.json")).then((text) =>
+    JSON.parse(text).imports ?? {}
+  );
+  return qfaasImports;
+}
+
+/**
+ * Writes `fn`'s worker configuration under `dir` (default: the cache) and
+ * caches its module graph with `deno cache`. Throws `PrepareError` naming the
+ * file and specifier Deno could not resolve.
+ */
+export async function prepareFunction(
+  fn: FunctionDefinition,
+  dir = join(cacheDir(), "prepared"),
+): Promise<Prepared> {
+  if (!fn.module) throw new TypeError(`Cannot prepare ${fn.name}: it has no Deno module`);
+  const started = performance.now();
+  const own = fn.dir ?? dirname(fn.module);
+  const root = fn.root ?? own;
+  let files;
+  try {
+    files = await findProjectFiles(root, own);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new PrepareError(fn.name, message, message);
+  }
+  // Functions kept inside qfaas's repository (its examples) may use its whole map.
+  const all = await ownImports();
+  const imports = `${root}/`.startsWith(PROJECT)
+    ? all
+    : Object.fromEntries(Object.entries(all).filter(([name]) => WORKER_PACKAGES.includes(name)));
+  const config = workerDenoConfig({
+    qfaas: { dir: PROJECT, imports },
+    chainModule: CHAIN,
+    files,
+    lock: `${fn.name}.deno.lock`,
+  });
+  // One file per functions directory and function: stable, so a reload rewrites it in place.
+  const key = createHash("sha256").update(root).digest("hex").slice(0, 16);
+  await Deno.mkdir(join(dir, key), { recursive: true });
+  const path = join(dir, key, `${fn.name}.deno.json`);
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2) + "\n");
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", "--quiet", `--config=${path}`, WATCHDOG, fn.module, ...npmPackages(config)],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (code !== 0) {
+    const detail = new TextDecoder().decode(stderr).trim();
+    const first = detail.split("\n").find((line) => /^error:/.test(line)) ??
+      detail.split("\n")[0] ?? `deno cache exited with code ${code}`;
+    throw new PrepareError(fn.name, first.replace(/^error:\s*/, ""), detail);
+  }
+  return { config: path, ms: performance.now() - started };
+}
