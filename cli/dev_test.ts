@@ -36,8 +36,10 @@ Deno.test("dev: serves the examples; invoke (-d, @file, stdin, -X, -H, --http3) 
   });
   try {
     const http = dev.gateway.http!;
+    assert.match(lines[0], /^qfaas dev: preparing 3 functions \(resolving and caching/);
+    assert.match(lines[1], /^qfaas dev: prepared in [\d.]+ s$/);
     assert.match(
-      lines[0],
+      lines[2],
       /^qfaas dev: 4 function\(s\) from .*examples\/functions, ready in \d+ ms$/,
     );
     assert.ok(lines.some((l) => l.includes(`${http}/function/echo`)));

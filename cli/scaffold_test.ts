@@ -56,7 +56,12 @@ Deno.test("scaffold: a deno function is discovered and answers through the real 
   ]);
   const found = await discoverOne(t.dir);
   assert.equal(found.runtime, "deno");
-  assert.deepEqual(found.fn, { name: "hello", module: join(t.dir, "hello/main.ts") });
+  assert.deepEqual(found.fn, {
+    name: "hello",
+    dir: join(t.dir, "hello"),
+    root: t.dir,
+    module: join(t.dir, "hello/main.ts"),
+  });
   const [get, post] = await invoke(found);
   assert.equal(get.status, 200);
   assert.deepEqual(JSON.parse(get.body), {
