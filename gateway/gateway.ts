@@ -148,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const internalServer = serveH3(internal, (request, info) => {
     telemetry.recordInternal(info.streamId === 0, info.earlyData);
     return serve(request, { protocol: "internal", earlyData: info.earlyData });
-  });
+  }, { maxBodySize: Infinity }); // the app applies each function's own max_body
   let listeners;
   try {
     listeners = await listen(serve, {

@@ -141,7 +141,7 @@ Deno.test("gateway: a POST in 0-RTT runs once; without a nonce, or with a replay
   assert.match(metrics, /^qfaas_requests_total\{protocol="h3",early_data="false"\} 3$/m);
 });
 
-Deno.test("gateway: 400, 404, 413 and 431 answer JSON and never reach a worker", async () => {
+Deno.test("gateway: 400, 404, 413 and 431 answer JSON; only a streamed body over the limit reaches a worker", async () => {
   await using gw = await gateway({ maxBodyBytes: 1024, maxHeaderBytes: 2048 });
   const unknown = await fetch(`${gw.http}/function/nope`);
   assert.equal(unknown.status, 404);
@@ -158,18 +158,61 @@ Deno.test("gateway: 400, 404, 413 and 431 answer JSON and never reach a worker",
   const big = await fetch(`${gw.http}/function/echo`, { method: "POST", body: "x".repeat(2000) });
   assert.equal(big.status, 413);
   assert.match((await big.json()).error, /exceeds 1024 bytes/);
-  const streamed = await fetch(`${gw.http}/function/echo`, {
-    method: "POST",
-    body: ReadableStream.from([new Uint8Array(800), new Uint8Array(800)]),
-  });
-  assert.equal(streamed.status, 413, "a streamed body without content-length is counted too");
-  await streamed.body?.cancel();
   const headers = await fetch(`${gw.http}/function/echo`, {
     headers: { "x-big": "y".repeat(3000) },
   });
   assert.equal(headers.status, 431);
   await headers.body?.cancel();
   assert.equal(gw.invoker.pool("echo").size, 0, "no worker was started for any of them");
+  // A body of unknown length streams on to the worker and is counted on the way.
+  const streamed = await fetch(`${gw.http}/function/echo`, {
+    method: "POST",
+    body: ReadableStream.from([new Uint8Array(800), new Uint8Array(800)]),
+  });
+  assert.equal(streamed.status, 413, "a streamed body without content-length is counted too");
+  assert.deepEqual(await streamed.json(), {
+    error: "request body exceeds 1024 bytes",
+    function: "echo",
+    limit: 1024,
+  });
+  const after = await fetch(`${gw.http}/function/echo`, { method: "POST", body: "small" });
+  assert.equal(await after.text(), "POST / small\n", "the gateway and the worker serve on");
+});
+
+Deno.test("createGatewayApp() applies a function's own maxBodyBytes, not the gateway's, on HTTP/1.1 and HTTP/3", async () => {
+  await using gw = await gateway({ maxBodyBytes: 1024 });
+  gw.invoker.register({ name: "roomy", module: `${examples}echo/main.ts`, maxBodyBytes: 4096 });
+  const h3 = new H3Client({ ca: ca.cert });
+  const chunks = (size: number) =>
+    ReadableStream.from([new Uint8Array(size / 2).fill(0x61), new Uint8Array(size / 2).fill(0x61)]);
+  const post = (base: string, name: string, body: BodyInit) => {
+    const init = { method: "POST", body, duplex: "half" } as RequestInit;
+    return base === "h3"
+      ? h3.fetch(`https://localhost:${gw.h3Port}/function/${name}`, init)
+      : fetch(`${gw.http}/function/${name}`, init);
+  };
+  try {
+    for (const base of ["http", "h3"]) {
+      for (const body of [() => "a".repeat(3000), () => chunks(3000)]) {
+        const ok = await post(base, "roomy", body());
+        assert.equal(await ok.text(), `POST / ${"a".repeat(3000)}\n`, base);
+        const refused = await post(base, "echo", body());
+        assert.equal(refused.status, 413, `${base}: echo keeps the gateway's 1024`);
+        await refused.body?.cancel();
+      }
+      for (const body of [() => "a".repeat(5000), () => chunks(5000)]) {
+        const over = await post(base, "roomy", body());
+        assert.equal(over.status, 413, base);
+        assert.deepEqual(await over.json(), {
+          error: "request body exceeds 4096 bytes",
+          function: "roomy",
+          limit: 4096,
+        });
+      }
+    }
+  } finally {
+    await h3.close();
+  }
 });
 
 Deno.test("gateway: 429 at max_inflight, 502 when the worker crashes, 504 when it hangs; it recovers", async () => {

@@ -116,6 +116,8 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
       h3 = serveH3(
         listener,
         (request, info) => handler(request, { protocol: "h3", earlyData: info.earlyData }),
+        // The app enforces each function's own max_body, counting as the body streams.
+        { maxBodySize: Infinity },
       );
       h3Port = listener.addr.port;
       altSvc = `h3=":${h3Port}"; ma=86400`;

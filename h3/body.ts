@@ -192,3 +192,225 @@ export function bodyStream(
     },
   }, { highWaterMark: 0 });
 }
+
+/** Reads a `ReplayableBody` from its start: one per attempt to send the request. */
+export interface BodyCursor {
+  /** The next chunk, or null at the end. Rejects with the source's error if it fails. */
+  next(): Promise<Uint8Array | null>;
+  /** True when the chunk just returned was the last one (known once the source has ended). */
+  readonly atEnd: boolean;
+}
+
+/** Bytes read at a time from a byte stream body (into one buffer, reused). */
+const BYOB_READ_BYTES = 64 * 1024;
+
+const NOT_YET = Symbol("not yet");
+
+/** Resolves after a few microtask turns, never a macrotask: no I/O is awaited. */
+async function soon(): Promise<typeof NOT_YET> {
+  // Deno's string and byte bodies answer a read one turn later.
+  for (let turn = 0; turn < 3; turn++) await null;
+  return NOT_YET;
+}
+
+/**
+ * A request body that may have to be sent twice, when the server refuses
+ * the request before processing it (425 Too Early, H3_REQUEST_REJECTED).
+ *
+ * Bytes given whole are held whole. A stream is first looked into without
+ * waiting for I/O (`settle`): what it has in memory already is kept, and a
+ * stream that ends there is held whole too, its length known. The rest is
+ * read once, as the request goes out, and its chunks are kept while the
+ * bytes read add up to at most `window`; past that they are handed on and
+ * no longer kept, and the body can no longer be replayed (`replayable`
+ * turns false). Memory stays bounded by `window` plus the chunk in hand (and
+ * what the stream already held in memory), whatever the body's size.
+ *
+ * A byte stream (`type: "bytes"`) is read with a BYOB reader into one
+ * buffer, reused: a chunk it returns and does not keep is valid until a
+ * cursor asks for the next one, so send it before asking.
+ */
+export class ReplayableBody {
+  #window: number;
+  /** Chunks kept, from chunk number `#keptFrom` on. */
+  #kept: Uint8Array[];
+  #keptFrom = 0;
+  /** Chunks taken from the source so far, and their bytes. */
+  #count: number;
+  #bytesRead: number;
+  /** Some chunk read was not kept: a new cursor could not start from the beginning. */
+  #overflowed = false;
+  #done: boolean;
+  #cancelled: unknown = null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  /** A byte stream's reader: it reads into `#spare`, so a long body makes no garbage. */
+  #byob: ReadableStreamBYOBReader | null = null;
+  #spare: ArrayBuffer | null = null;
+  #pending: Promise<Uint8Array | null> | null = null;
+  /** Cursors made so far: only the newest may let kept chunks go. */
+  #cursors = 0;
+
+  private constructor(source: Uint8Array | ReadableStream<Uint8Array>, window: number) {
+    this.#window = window;
+    if (source instanceof Uint8Array) {
+      this.#kept = source.byteLength > 0 ? [source] : [];
+      this.#count = this.#kept.length;
+      this.#bytesRead = source.byteLength;
+      this.#done = true;
+      return;
+    }
+    this.#kept = [];
+    this.#count = 0;
+    this.#bytesRead = 0;
+    this.#done = false;
+    try {
+      this.#byob = source.getReader({ mode: "byob" });
+    } catch {
+      this.#reader = source.getReader(); // not a byte stream
+    }
+  }
+
+  /** A body held whole: it can always be sent again. */
+  static held(bytes: Uint8Array): ReplayableBody {
+    return new ReplayableBody(bytes, Infinity);
+  }
+
+  /** A streamed body whose first `window` bytes are kept for a resend. */
+  static streamed(stream: ReadableStream<Uint8Array>, window: number): ReplayableBody {
+    if (!(window >= 0)) {
+      throw new RangeError(
+        `Cannot keep a replay window of ${window} bytes: received a negative size`,
+      );
+    }
+    return new ReplayableBody(stream, window);
+  }
+
+  /** The byte length once the whole body is held (given whole, or a stream that ended), else null. */
+  get length(): number | null {
+    return this.#done && !this.#overflowed && this.#cancelled === null ? this.#bytesRead : null;
+  }
+
+  /** True while every byte read from the body so far is still held, so a new cursor can replay it. */
+  get replayable(): boolean {
+    return !this.#overflowed;
+  }
+
+  /** Bytes read from the body so far (all of it when held whole). */
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  /**
+   * Takes in what the stream can give without waiting for I/O, up to about
+   * `window` bytes: a body that was in memory all along (a string or bytes
+   * in a `Request`) ends there and gets a known `length`. With `wait`, it
+   * waits for I/O too (for a body declared small): up to `window` bytes and
+   * one chunk, never more, whatever the body turns out to be.
+   */
+  async settle(wait = false): Promise<void> {
+    while (!this.#done && this.#cancelled === null && this.#bytesRead <= this.#window) {
+      this.#pending ??= this.#pull(true);
+      if (wait) await this.#pending;
+      else if (await Promise.race([this.#pending, soon()]) === NOT_YET) return;
+    }
+  }
+
+  /** Reads the body from its start. Throws if bytes already read are no longer held. */
+  cursor(): BodyCursor {
+    if (this.#overflowed) {
+      throw new Error(
+        `Cannot replay the request body: ${this.#bytesRead} bytes were read, only ${this.#window} are kept`,
+      );
+    }
+    const generation = ++this.#cursors;
+    let index = 0;
+    let atEnd = this.#done && this.#count === 0;
+    return {
+      next: async () => {
+        const chunk = await this.#at(index, generation);
+        if (chunk !== null) index++;
+        atEnd = chunk === null || (this.#done && index === this.#count);
+        return chunk;
+      },
+      get atEnd() {
+        return atEnd;
+      },
+    };
+  }
+
+  /** Stops the source (when the request is over or abandoned); no-op for a held body. */
+  cancel(reason?: unknown): void {
+    if (this.#cancelled !== null) return;
+    this.#cancelled = reason ?? new Error("the request body was cancelled");
+    this.#kept = [];
+    if (this.#done) return;
+    (this.#byob ?? this.#reader)?.cancel(reason).catch(() => {});
+  }
+
+  /** Chunk number `index`, for cursor number `cursor`: only the newest one lets chunks go. */
+  async #at(index: number, cursor: number): Promise<Uint8Array | null> {
+    // Never end a cancelled body cleanly: a reader would take it for complete.
+    if (this.#cancelled !== null) throw this.#cancelled;
+    if (index < this.#keptFrom) {
+      throw new Error(
+        `Cannot replay the request body: its first ${this.#bytesRead} bytes are gone`,
+      );
+    }
+    const kept = index - this.#keptFrom;
+    if (kept < this.#kept.length) {
+      const chunk = this.#kept[kept];
+      // Past the window, chunks are kept only until the sending cursor took them.
+      if (this.#overflowed && cursor === this.#cursors) this.#drop(index + 1);
+      return chunk;
+    }
+    if (this.#done) return null;
+    // One read at a time, shared: an abandoned attempt's read is the next attempt's chunk.
+    this.#pending ??= this.#pull(false);
+    const chunk = await this.#pending;
+    if (chunk !== null && this.#overflowed && cursor === this.#cursors) this.#drop(this.#count);
+    return chunk;
+  }
+
+  /** Forgets the kept chunks before chunk number `upTo`. */
+  #drop(upTo: number): void {
+    const count = Math.min(upTo - this.#keptFrom, this.#kept.length);
+    if (count <= 0) return;
+    this.#kept.splice(0, count);
+    this.#keptFrom += count;
+  }
+
+  /** The next chunk from the source; kept if within the window, or if `keep` (read ahead). */
+  async #pull(keep: boolean): Promise<Uint8Array | null> {
+    try {
+      for (;;) {
+        const { value, done } = await this.#read();
+        if (done) {
+          this.#done = true;
+          return null;
+        }
+        if (value.byteLength === 0) continue;
+        this.#count++;
+        this.#bytesRead += value.byteLength;
+        if (keep || (!this.#overflowed && this.#bytesRead <= this.#window)) {
+          // A copy when the chunk sits in the reused buffer.
+          this.#kept.push(this.#byob ? value.slice() : value);
+        } else {
+          this.#overflowed = true;
+        }
+        return value;
+      }
+    } finally {
+      this.#pending = null;
+    }
+  }
+
+  async #read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#byob === null) return await this.#reader!.read();
+    const buffer = this.#spare ?? new ArrayBuffer(BYOB_READ_BYTES);
+    this.#spare = null;
+    const result = await this.#byob.read(new Uint8Array(buffer));
+    // The read took the buffer over; its result is a view on it: reuse it next time.
+    if (result.value) this.#spare = result.value.buffer as ArrayBuffer;
+    return result as ReadableStreamReadResult<Uint8Array>;
+  }
+}

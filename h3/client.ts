@@ -4,11 +4,30 @@
  * for a request the server refused before processing it: 425 Too Early
  * (RFC 8470) or H3_REQUEST_REJECTED after GOAWAY (RFC 9114 §5.2).
  *
+ * Request bodies stream with backpressure: a chunk is read from the body
+ * only once QUIC flow control took the one before, so a body of any size
+ * costs the client a bounded amount of memory. See `H3ClientOptions.replayWindow`
+ * for which requests go in 0-RTT and which can be sent a second time.
+ *
  * @module
  */
 import { quicheEngine } from "../quic/mod.ts";
-import type { QuicClient, QuicConn, QuicEngine, QuicLimits, QuicStreamError } from "../quic/mod.ts";
-import { bodyStream, eventSource, readHead, writeData } from "./body.ts";
+import type {
+  QuicClient,
+  QuicConn,
+  QuicEngine,
+  QuicLimits,
+  QuicStreamError,
+  QuicStreamLike,
+} from "../quic/mod.ts";
+import {
+  type BodyCursor,
+  bodyStream,
+  eventSource,
+  readHead,
+  ReplayableBody,
+  writeData,
+} from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
 import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
@@ -51,6 +70,85 @@ export interface H3ClientOptions extends H3SessionOptions {
    * `ReplayGuard` can prove it fresh even when it is not idempotent. Default true.
    */
   nonces?: boolean;
+  /**
+   * Bytes of a streamed request body kept while it is sent, so that the
+   * request can be sent again if the server refuses it. Default 64 KiB.
+   *
+   * The rule, per request:
+   * - **0-RTT** (as `earlyData` allows) only for a body of known length at
+   *   most `replayWindow`: none; an in-memory body (string, bytes, Blob,
+   *   FormData, URLSearchParams); a stream that is complete in memory (it
+   *   ends without waiting for I/O, as a `Request` made from a string does);
+   *   or a stream whose `content-length` header declares at most
+   *   `replayWindow` bytes (read whole before it is sent, like an in-memory
+   *   body). Any other body waits for the handshake (free on a pooled, open
+   *   connection).
+   * - **Sent again once** after 425 Too Early (to a 0-RTT request) or
+   *   H3_REQUEST_REJECTED, when the client still holds every body byte it has
+   *   read: always for an in-memory body (or a stream complete in memory);
+   *   for a stream, while at most `replayWindow` bytes have been read from
+   *   it (the kept prefix is replayed, then the rest is read from the
+   *   stream). Otherwise the request fails with `H3RefusedError`; a
+   *   truncated body is never resent.
+   * - `content-length` is set when the length is known (in-memory bodies);
+   *   a stream is sent as DATA frames until it ends (FIN), with the caller's
+   *   `content-length` header, if it gave one, passed on. Chunks are read
+   *   from a stream only as fast as QUIC flow control takes them.
+   */
+  replayWindow?: number;
+}
+
+/** Default `H3ClientOptions.replayWindow`: 64 KiB. */
+export const DEFAULT_REPLAY_WINDOW = 64 * 1024;
+
+/** Why a server refused a request before processing it. */
+export type H3Refusal = "too-early" | "rejected";
+
+/**
+ * The server refused a request before processing it (425 Too Early, or
+ * H3_REQUEST_REJECTED) and the client did not send it again: either it was
+ * refused twice, or its streamed body had outgrown the replay window, so it
+ * could not be sent again whole.
+ */
+export class H3RefusedError extends Error {
+  /** The request's URL. */
+  readonly url: string;
+  /** "too-early": 425 Too Early (RFC 8470); "rejected": H3_REQUEST_REJECTED (RFC 9114 §5.2). */
+  readonly refusal: H3Refusal;
+  /** True when the request was refused on its second attempt too. */
+  readonly twice: boolean;
+  /** Body bytes read from the caller's body when the request was given up. */
+  readonly bodyBytesRead: number;
+  /** Bytes of a streamed body the client kept for a resend (`replayWindow`). */
+  readonly replayWindow: number;
+
+  /** Creates the error; `twice` says whether the second attempt was refused as well. */
+  constructor(
+    details: {
+      url: string;
+      refusal: H3Refusal;
+      twice: boolean;
+      bodyBytesRead: number;
+      replayWindow: number;
+    },
+    options?: ErrorOptions,
+  ) {
+    const what = details.refusal === "too-early" ? "425 Too Early" : "H3_REQUEST_REJECTED";
+    super(
+      details.twice
+        ? `HTTP/3 request to ${details.url} was refused twice (${what}); not sent a third time`
+        : `Cannot resend the HTTP/3 request to ${details.url} after ${what}: ` +
+          `${details.bodyBytesRead} bytes of its streamed body were read, and only the first ` +
+          `${details.replayWindow} are kept (replayWindow); the request was not sent again`,
+      options,
+    );
+    this.name = "H3RefusedError";
+    this.url = details.url;
+    this.refusal = details.refusal;
+    this.twice = details.twice;
+    this.bodyBytesRead = details.bodyBytesRead;
+    this.replayWindow = details.replayWindow;
+  }
 }
 
 /** A response and how its request travelled. */
@@ -108,7 +206,26 @@ export class H3Client {
     return (await this.request(input, init)).response;
   }
 
-  /** Like `fetch`, and says whether the request used 0-RTT and was retried. */
+  /**
+   * Like `fetch`, and says whether the request used 0-RTT and was retried.
+   * Throws `H3RefusedError` when the server refused the request and it could
+   * not be sent again (see `H3ClientOptions.replayWindow`), and the body's own
+   * error when reading the request body fails (the stream is then reset with
+   * H3_REQUEST_CANCELLED). It resolves as soon as the response head arrives,
+   * while the body may still be streaming; once the response is over (read
+   * to its end or cancelled), a body still being sent is stopped, as the
+   * server can make no use of it (RFC 9114 §4.1.2).
+   *
+   * @example Streaming an upload of unknown length
+   * ```ts
+   * const client = new H3Client({ ca });
+   * const file = await Deno.open("big.bin");
+   * const { response } = await client.request("https://localhost:8443/function/count", {
+   *   method: "POST",
+   *   body: file.readable, // sent as it is read, after the handshake
+   * });
+   * ```
+   */
   async request(input: string | URL | Request, init?: RequestInit): Promise<H3Result> {
     const request = new Request(input, init);
     const url = new URL(request.url);
@@ -118,15 +235,23 @@ export class H3Client {
     const policy = this.#options.earlyData ?? "all";
     const mayBeEarly = policy === "all" ||
       (policy === "idempotent" && IDEMPOTENT.has(request.method));
-    // A request that may be refused and replayed needs its body twice.
-    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
-    const first = await this.#attempt(request, url, body, mayBeEarly);
-    if (first.retry) {
-      const second = await this.#attempt(request, url, body, false);
-      if (second.retry) throw new Error(`HTTP/3 request to ${url.origin} was refused twice`);
+    const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    const body = await outgoingBody(request, init, window);
+    const known = body === null ? 0 : body.length ?? declaredLength(request.headers);
+    const send = { body, sendEarly: mayBeEarly && known !== null && known <= window };
+    try {
+      const first = await this.#attempt(request, url, send, mayBeEarly);
+      if (first.retry === null) return first.result;
+      if (body !== null && !body.replayable) {
+        throw this.#refused(url, first.retry, false, body, window);
+      }
+      const second = await this.#attempt(request, url, { body, sendEarly: false }, mayBeEarly);
+      if (second.retry !== null) throw this.#refused(url, second.retry, true, body, window);
       return { ...second.result, retried: true };
+    } catch (error) {
+      body?.cancel(error);
+      throw error;
     }
-    return first.result;
   }
 
   /** Closes every connection. */
@@ -139,12 +264,28 @@ export class H3Client {
     await this.#quic.close();
   }
 
+  #refused(
+    url: URL,
+    refusal: H3Refusal,
+    twice: boolean,
+    body: ReplayableBody | null,
+    window: number,
+  ): H3RefusedError {
+    return new H3RefusedError({
+      url: url.href,
+      refusal,
+      twice,
+      bodyBytesRead: body?.bytesRead ?? 0,
+      replayWindow: window,
+    });
+  }
+
   async #attempt(
     request: Request,
     url: URL,
-    body: Uint8Array | null,
+    send: Outgoing,
     mayBeEarly: boolean,
-  ): Promise<{ retry: boolean; result: H3Result }> {
+  ): Promise<Attempt> {
     const started = performance.now();
     const pooled = await this.#connection(url, mayBeEarly);
     pooled.active++;
@@ -158,16 +299,7 @@ export class H3Client {
       done.resolve();
     };
     try {
-      return await this.#exchange(
-        pooled,
-        request,
-        url,
-        body,
-        mayBeEarly,
-        finish,
-        done.promise,
-        started,
-      );
+      return await this.#exchange(pooled, request, url, send, finish, done.promise, started);
     } catch (error) {
       finish();
       throw error;
@@ -178,31 +310,46 @@ export class H3Client {
     pooled: Pooled,
     request: Request,
     url: URL,
-    body: Uint8Array | null,
-    mayBeEarly: boolean,
+    send: Outgoing,
     finish: () => void,
     done: Promise<void>,
     started: number,
-  ): Promise<{ retry: boolean; result: H3Result }> {
-    if (!mayBeEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
+  ): Promise<Attempt> {
+    if (!send.sendEarly || !pooled.conn.earlyData) await pooled.conn.handshake;
     const stream = await pooled.conn.createBidirectionalStream();
     const connectMs = performance.now() - started;
     const early = stream.earlyData;
     const reset = streamReset(stream);
-    const sending = (async () => {
-      const lines = requestLines(request.method, url, withLength(request.headers, body));
-      if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
-        lines.push([NONCE_HEADER, crypto.randomUUID().replaceAll("-", "")]);
+    const lines = requestLines(request.method, url, withLength(request.headers, send.body));
+    if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
+      lines.push([NONCE_HEADER, crypto.randomUUID().replaceAll("-", "")]);
+    }
+    const sender = sendRequest(
+      stream,
+      encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)),
+      send.body?.cursor() ?? null,
+      send.body?.length ?? declaredLength(request.headers),
+    );
+    /** Stops this attempt's sending, leaving the body to a retry. */
+    const abandon = () => {
+      sender.stop();
+      stream.reset(H3ErrorCode.H3_REQUEST_CANCELLED);
+    };
+    /** The request is answered or failed: a send that failed on the stream stops the body too. */
+    const settled = () => sender.sent.catch((error) => send.body?.cancel(error));
+    /**
+     * The response is over: the server can make no use of more body, so stop
+     * sending it. (quiche may also forget a stream whose response was read
+     * and whose sending the peer stopped, leaving a blocked write waiting.)
+     */
+    const over = () => {
+      if (!sender.finished) {
+        sender.stop();
+        stream.reset(H3ErrorCode.H3_NO_ERROR);
+        send.body?.cancel(new Error("the response ended before the request body was sent"));
       }
-      const headers = encodeFrame(FrameType.HEADERS, encodeFieldSection(lines));
-      if (body) {
-        await stream.write(headers);
-        await writeData(stream, body, true);
-      } else {
-        await stream.write(headers, true);
-      }
-    })();
-    sending.catch(() => {});
+      finish();
+    };
     const parser = new MessageReader("response", {
       maxFieldSectionSize: pooled.session.maxFieldSectionSize,
       maxFrameSize: Math.max(64 * 1024, 2 * pooled.session.maxFieldSectionSize),
@@ -211,34 +358,46 @@ export class H3Client {
     let head: ResponseHead;
     let pending: MessageEvent[];
     try {
-      ({ head, pending } = await readHead(
-        source,
-        (lines) => {
-          const parsed = parseResponseHead(lines);
-          return parsed.status >= 200 ? parsed : null; // 1xx are interim
-        },
-        () => new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream", "response without headers"),
-      ));
+      ({ head, pending } = await Promise.race([
+        readHead(
+          source,
+          (lines) => {
+            const parsed = parseResponseHead(lines);
+            return parsed.status >= 200 ? parsed : null; // 1xx are interim
+          },
+          () => new H3Error(H3ErrorCode.H3_FRAME_ERROR, "stream", "response without headers"),
+        ),
+        sender.bodyFailed,
+      ]));
     } catch (error) {
       if (isRejected(error)) {
+        abandon();
         finish();
-        return { retry: true, result: undefined as never };
+        return { retry: "rejected", result: undefined as never };
       }
-      pooled.session.fail(error, reset);
-      throw error;
+      if (!(error instanceof BodySourceError)) {
+        pooled.session.fail(error, reset);
+        settled();
+        throw error;
+      }
+      // The caller's body failed: the stream is reset already; give its error back.
+      source.cancel(H3ErrorCode.H3_REQUEST_CANCELLED);
+      throw error.cause;
     }
     const accepted = early ? pooled.conn.earlyDataAccepted : null;
     if (head.status === 425 && early) {
       // RFC 8470 §5.2: retry after the handshake, which completes the 0-RTT question.
       source.cancel(H3ErrorCode.H3_NO_ERROR);
+      abandon();
       finish();
       await pooled.conn.handshake;
-      return { retry: true, result: undefined as never };
+      return { retry: "too-early", result: undefined as never };
     }
+    settled();
     const hasBody = request.method !== "HEAD" && !NO_BODY_STATUS.has(head.status);
     if (!hasBody) {
       source.cancel(H3ErrorCode.H3_NO_ERROR);
-      finish();
+      over();
     }
     const response = new Response(
       hasBody
@@ -250,13 +409,13 @@ export class H3Client {
               pooled.session.fail(error);
             }
           },
-          onEnd: finish,
+          onEnd: over,
         })
         : null,
       { status: head.status, headers: head.headers },
     );
     return {
-      retry: false,
+      retry: null,
       result: {
         response,
         earlyData: early,
@@ -324,12 +483,139 @@ export class H3Client {
   }
 }
 
+/** What an attempt sends: the body (shared by attempts) and whether it may go in 0-RTT. */
+interface Outgoing {
+  body: ReplayableBody | null;
+  sendEarly: boolean;
+}
+
+/** An attempt's outcome: a response, or the refusal that calls for another attempt. */
+type Attempt = { retry: null; result: H3Result } | { retry: H3Refusal; result: never };
+
+/**
+ * The request body as the client sends it: held whole when it is in memory
+ * (an in-memory `init.body`, or a stream that ends without waiting for I/O)
+ * or declared no longer than the window (read whole first), else streamed
+ * with a replay window.
+ */
+async function outgoingBody(
+  request: Request,
+  init: RequestInit | undefined,
+  window: number,
+): Promise<ReplayableBody | null> {
+  if (request.body === null) return null;
+  const given = init?.body;
+  if (given !== undefined && given !== null && !(given instanceof ReadableStream)) {
+    // A string, bytes, Blob, FormData or URLSearchParams: in memory already.
+    return ReplayableBody.held(new Uint8Array(await request.arrayBuffer()));
+  }
+  // A stream (or a Request's body, which may be either): take in what it holds already;
+  // a small one of declared length is on its way: wait for it, to send it whole.
+  const body = ReplayableBody.streamed(request.body, window);
+  const declared = declaredLength(request.headers);
+  await body.settle(declared !== null && declared <= window);
+  return body;
+}
+
+/** The content-length the caller declared, or null. */
+function declaredLength(headers: Headers): number | null {
+  const value = headers.get("content-length");
+  return value !== null && /^\d{1,15}$/.test(value) ? Number(value) : null;
+}
+
 /** The request headers, with content-length set when the body's length is known. */
-function withLength(headers: Headers, body: Uint8Array | null): Headers {
-  if (body === null || headers.has("content-length")) return headers;
+function withLength(headers: Headers, body: ReplayableBody | null): Headers {
+  if (body === null || body.length === null || headers.has("content-length")) return headers;
   const copy = new Headers(headers);
-  copy.set("content-length", String(body.byteLength));
+  copy.set("content-length", String(body.length));
   return copy;
+}
+
+/** The caller's request body failed while being sent (its error is the cause). */
+class BodySourceError extends Error {
+  constructor(cause: unknown) {
+    super("the request body failed", { cause });
+    this.name = "BodySourceError";
+  }
+}
+
+/** A request being sent on a stream. */
+interface Sender {
+  /** Settles when the request is sent (FIN), stopped, or failed (stream or body). */
+  sent: Promise<void>;
+  /** Rejects with `BodySourceError` if reading the body fails; else never settles. */
+  bodyFailed: Promise<never>;
+  /** Stops after the chunk in hand; the body is left as it is, for another attempt. */
+  stop(): void;
+  /** True once sending ended: sent, stopped or failed. */
+  readonly finished: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Sends the header section, then the body chunk by chunk as DATA frames, each
+ * read only after QUIC took the one before (backpressure), then the FIN. A
+ * body that fails resets the stream (H3_REQUEST_CANCELLED). With a known
+ * `length`, the headers wait for the first chunk and the FIN goes with the
+ * chunk that completes it, so a small body leaves in one packet: a FIN alone
+ * in a later frame costs a packet, and quiche 0.18 may never retransmit it.
+ */
+function sendRequest(
+  stream: QuicStreamLike,
+  headers: Uint8Array,
+  cursor: BodyCursor | null,
+  length: number | null,
+): Sender {
+  let stopped = false;
+  const bodyFailed = Promise.withResolvers<never>();
+  bodyFailed.promise.catch(() => {});
+  let sent = 0;
+  const sending = (async () => {
+    if (cursor === null || cursor.atEnd || length === 0) return await stream.write(headers, true);
+    // A body of declared length is on its way: its first chunk and the headers then
+    // leave together. One of unknown length may wait on the response: headers first.
+    let unsent: Uint8Array | null = headers;
+    if (length === null) {
+      await stream.write(headers);
+      unsent = null;
+    }
+    for (;;) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await cursor.next();
+      } catch (error) {
+        if (stopped) return;
+        stream.reset(H3ErrorCode.H3_REQUEST_CANCELLED);
+        const failure = new BodySourceError(error);
+        bodyFailed.reject(failure);
+        throw failure;
+      }
+      if (stopped) return;
+      if (unsent !== null) {
+        await stream.write(unsent); // queued only: it goes out with the chunk on the next flush
+        unsent = null;
+      }
+      if (chunk === null) return await stream.write(EMPTY, true);
+      sent += chunk.byteLength;
+      const last = cursor.atEnd || sent === length;
+      await writeData(stream, chunk, last);
+      if (!last) continue;
+      // Read the source to its end, so that whoever feeds it sees it finish.
+      if (!cursor.atEnd) await cursor.next().catch(() => {});
+      return;
+    }
+  })();
+  let finished = false;
+  sending.finally(() => (finished = true)).catch(() => {});
+  return {
+    sent: sending,
+    bodyFailed: bodyFailed.promise,
+    stop: () => (stopped = true),
+    get finished() {
+      return finished;
+    },
+  };
 }
 
 /** Did the server refuse the request before processing it (RFC 9114 §5.2, §8.1)? */

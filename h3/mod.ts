@@ -13,9 +13,12 @@
  * @module
  */
 export {
+  DEFAULT_REPLAY_WINDOW,
   type EarlyDataPolicy,
   H3Client,
   type H3ClientOptions,
+  type H3Refusal,
+  H3RefusedError,
   type H3Result,
   type SessionStore,
 } from "./client.ts";

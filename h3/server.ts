@@ -1,7 +1,9 @@
 /**
  * The HTTP/3 server (RFC 9114): `serveH3(listener, handler)` answers requests
  * with a `(request, info) => Response` handler, the shape of `Deno.serve`.
- * Bodies stream both ways; malformed input resets the stream or closes the
+ * Bodies stream both ways: a request body is read from QUIC only as fast as
+ * the handler reads it, so its size costs no memory here beyond the stream's
+ * flow-control window. Malformed input resets the stream or closes the
  * connection with the RFC error code while other connections carry on.
  *
  * @module
@@ -40,7 +42,11 @@ export type H3Handler = (request: Request, info: H3RequestInfo) => Response | Pr
 
 /** Server options; every limit has a default. */
 export interface H3ServerOptions extends H3SessionOptions {
-  /** Largest request body accepted, in bytes; larger ones get 413. Default 16 MiB. */
+  /**
+   * Largest request body accepted, in bytes; larger ones get 413 with a JSON
+   * error (at once when content-length declares it, else when the body grows
+   * past it). `Infinity` leaves the limit to the handler. Default 16 MiB.
+   */
   maxBodySize?: number;
   /** After GOAWAY and the last response, how long to wait for clients to close. Default 2000 ms. */
   shutdownGraceMs?: number;
@@ -70,6 +76,11 @@ export interface H3Server {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const NO_BODY_STATUS = new Set([204, 205, 304]);
+
+/** The answer to a body over `maxBodySize`: 413 with a JSON error. */
+function tooLarge(maxBody: number): Response {
+  return Response.json({ error: `request body exceeds ${maxBody} bytes` }, { status: 413 });
+}
 
 /** Serves HTTP/3 on a QUIC listener whose ALPN includes "h3". */
 export function serveH3(
@@ -211,7 +222,7 @@ class ServerConnection {
     const maxBody = this.#options.maxBodySize ?? DEFAULT_MAX_BODY;
     if (head.contentLength !== null && head.contentLength > maxBody) {
       source.cancel(H3ErrorCode.H3_NO_ERROR);
-      return this.#respond(stream, head.method, new Response(null, { status: 413 }));
+      return this.#respond(stream, head.method, tooLarge(maxBody));
     }
     let protocolError: unknown = null;
     const hasBody = head.method !== "GET" && head.method !== "HEAD";
@@ -249,18 +260,25 @@ class ServerConnection {
         protocolError instanceof H3Error && protocolError.code === H3ErrorCode.H3_EXCESSIVE_LOAD
       ) {
         this.#report(protocolError, stream);
-        return this.#respond(stream, head.method, new Response(null, { status: 413 })).catch(
-          () => {},
-        );
+        return this.#respond(stream, head.method, tooLarge(maxBody)).catch(() => {});
       }
       return this.#end(protocolError, stream, reset);
     }
     if (!hasBody) source.cancel(H3ErrorCode.H3_NO_ERROR);
-    await this.#respond(stream, head.method, response).catch(async (error) => {
-      // Typically the client stopped reading (STOP_SENDING): stop producing the body too.
-      await response.body?.cancel().catch(() => {});
-      this.#end(error, stream, reset);
-    });
+    const answered = await this.#respond(stream, head.method, response).then(
+      () => true,
+      async (error) => {
+        // Typically the client stopped reading (STOP_SENDING): stop producing the body too.
+        await response.body?.cancel().catch(() => {});
+        this.#end(error, stream, reset);
+        return false;
+      },
+    );
+    // Answered without reading the body (an early 4xx, say): the client need not
+    // send the rest (RFC 9114 §4.1.2). A body someone still reads is left to them.
+    if (answered && request.body !== null && !request.body.locked) {
+      await request.body.cancel().catch(() => {});
+    }
   }
 
   async #respond(stream: QuicStreamLike, method: string, response: Response): Promise<void> {

@@ -1,8 +1,10 @@
 /**
  * The watchdog: one function behind the transport it is given (h3, tls or
  * tcp), with the limits OpenFaaS users expect — exec_timeout → 504,
- * max_inflight → 429, a throwing function → 500 with a request id — none of
- * which ends the worker, 0-RTT anti-replay, and drain on shutdown.
+ * max_inflight → 429, a throwing function → 500 with a request id, a body
+ * over max_body → 413 — none of which ends the worker, 0-RTT anti-replay,
+ * and drain on shutdown. Request bodies stream to the function: the size
+ * limit is counted as they pass, never by buffering them.
  *
  * @module
  */
@@ -43,7 +45,58 @@ function annotate(
   return target;
 }
 
-/** Wraps `handler` with the watchdog's limits and headers. */
+/** The answer to a request body over `maxBodyBytes`: 413 with a JSON error. */
+function tooLarge(maxBodyBytes: number): Response {
+  return Response.json({ error: `request body exceeds ${maxBodyBytes} bytes` }, { status: 413 });
+}
+
+/** A request body that grew past the limit while the function read it. */
+class BodyTooLarge extends RangeError {
+  constructor(maxBodyBytes: number) {
+    super(`Cannot read the request body: it exceeds max_body (${maxBodyBytes} bytes)`);
+    this.name = "BodyTooLarge";
+  }
+}
+
+/**
+ * Bounds a request's body to `maxBodyBytes` without buffering it. A declared
+ * content-length over the limit is refused at once ("too large"); a body of
+ * unknown length is counted as it streams, and fails with `BodyTooLarge` past
+ * the limit (`exceeded()` then says so). A declared length within the limit
+ * needs no counting: the HTTP/1.1 server reads exactly that many bytes.
+ */
+function boundBody(
+  request: Request,
+  maxBodyBytes: number,
+): "too large" | { request: Request; exceeded: () => boolean } {
+  const never = { request, exceeded: () => false };
+  if (request.body === null) return never;
+  const declared = request.headers.get("content-length");
+  const chunked = request.headers.has("transfer-encoding");
+  if (declared !== null && !chunked) return Number(declared) > maxBodyBytes ? "too large" : never;
+  let seen = 0;
+  let exceeded = false;
+  const counted = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBodyBytes) {
+          exceeded = true;
+          throw new BodyTooLarge(maxBodyBytes);
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  // From its parts: the HTTPS server's requests are Request-like, not Requests.
+  const init = { method: request.method, headers: request.headers, body: counted, duplex: "half" };
+  return { request: new Request(request.url, init as RequestInit), exceeded: () => exceeded };
+}
+
+/**
+ * Wraps `handler` with the watchdog's limits and headers. Over tls and tcp it
+ * also enforces `maxBodyBytes` (over h3, `serveH3` does, with the same answer).
+ */
 export function guard(
   handler: FunctionHandler,
   config: WatchdogConfig,
@@ -66,6 +119,15 @@ export function guard(
         "function;dur=0",
       );
     }
+    let bounded: { request: Request; exceeded: () => boolean } | null = null;
+    if (config.transport !== "h3") {
+      const bound = boundBody(request, config.maxBodyBytes);
+      if (bound === "too large") {
+        return annotate(tooLarge(config.maxBodyBytes), config, "function;dur=0");
+      }
+      bounded = bound;
+      request = bound.request;
+    }
     inflight++;
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -87,6 +149,11 @@ export function guard(
         timeout,
       ]);
       const timing = `function;dur=${(performance.now() - started).toFixed(2)}`;
+      if (bounded?.exceeded()) {
+        // Whatever the function made of its cut-off body, the body decides.
+        await response.body?.cancel().catch(() => {});
+        return annotate(tooLarge(config.maxBodyBytes), config, timing);
+      }
       // A request id only where someone will look for it: timeouts and errors.
       return annotate(
         response,
@@ -95,9 +162,10 @@ export function guard(
         response.status === 504 ? crypto.randomUUID() : undefined,
       );
     } catch (error) {
+      const timing = `function;dur=${(performance.now() - started).toFixed(2)}`;
+      if (bounded?.exceeded()) return annotate(tooLarge(config.maxBodyBytes), config, timing);
       const requestId = crypto.randomUUID();
       onError(error, requestId);
-      const timing = `function;dur=${(performance.now() - started).toFixed(2)}`;
       return annotate(
         new Response(`Internal Server Error: the function threw (request ${requestId})\n`, {
           status: 500,
@@ -129,11 +197,15 @@ export async function startWatchdog(
       tls: { cert: tls.cert, key: tls.key, ticketKey: tls.ticketKey },
       alpn: ["h3"],
     });
-    const server = serveH3(listener, (request, info) =>
-      // The watchdog's own warm-up request never reaches the function.
-      request.headers.has(WARM_UP_HEADER)
-        ? new Response(null, { status: 204 })
-        : guarded.handle(request, info.earlyData));
+    const server = serveH3(
+      listener,
+      (request, info) =>
+        // The watchdog's own warm-up request never reaches the function.
+        request.headers.has(WARM_UP_HEADER)
+          ? new Response(null, { status: 204 })
+          : guarded.handle(request, info.earlyData),
+      { maxBodySize: config.maxBodyBytes },
+    );
     if (config.ca) await warmUp(config.hostname, listener.addr.port, config.ca);
     return {
       port: listener.addr.port,

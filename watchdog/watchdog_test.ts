@@ -160,6 +160,50 @@ Deno.test("watchdog: the same function over tls and tcp", async () => {
   }
 });
 
+/** `size` bytes of "x" as a stream of 256-byte chunks, so that no content-length can be known. */
+function streamOf(size: number): ReadableStream<Uint8Array> {
+  let left = size;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left <= 0) return controller.close();
+      const chunk = new Uint8Array(Math.min(256, left)).fill(0x78);
+      left -= chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+Deno.test("startWatchdog() answers a body over QFAAS_MAX_BODY with 413 JSON on h3, tls and tcp, declared or streamed", async () => {
+  for (const transport of ["h3", "tls", "tcp"]) {
+    await using worker = await spawnWorker({ QFAAS_TRANSPORT: transport, QFAAS_MAX_BODY: "1000" });
+    const h3 = transport === "h3" ? clientFor(worker) : null;
+    const http = Deno.createHttpClient({ caCerts: [ca.cert] });
+    const scheme = transport === "tls" ? "https" : "http";
+    const send = (body: BodyInit) =>
+      h3 ? h3.client.fetch(h3.url("/b"), { method: "POST", body }) : fetch(
+        `${scheme}://localhost:${worker.port}/b`,
+        {
+          method: "POST",
+          body,
+          client: http,
+          duplex: "half",
+        } as RequestInit & { client: Deno.HttpClient },
+      );
+    try {
+      for (const [what, body] of [["declared", "x".repeat(1001)], ["streamed", streamOf(1001)]]) {
+        const response = await send(body);
+        assert.equal(response.status, 413, `${transport}, ${what}`);
+        assert.deepEqual(await response.json(), { error: "request body exceeds 1000 bytes" });
+      }
+      const ok = await send(streamOf(1000));
+      assert.equal(await ok.text(), `POST /b ${"x".repeat(1000)}`, transport);
+    } finally {
+      http.close();
+      await h3?.client.close();
+    }
+  }
+});
+
 Deno.test("watchdog: SIGTERM lets an in-flight request finish", async () => {
   const worker = await spawnWorker();
   const { client, url } = clientFor(worker);
