@@ -174,7 +174,12 @@ export class FunctionPool {
       if (this.#probe) return this.#probe;
     }
     this.#spawning++;
-    const attempt = this.#spawn().then((worker) => {
+    const attempt = this.#spawn().then(async (worker) => {
+      if (this.#closed) {
+        // Closed while it started (a restore racing shutdown): it must not outlive the pool.
+        await worker.stop();
+        throw new Error("Cannot acquire a worker: the pool is closed");
+      }
       if (this.#failure) this.#onStartFailure?.(null);
       this.#failure = null;
       return this.#add(worker);

@@ -111,3 +111,22 @@ Deno.test("FunctionPool: min workers are restored after one dies", async () => {
   await pool.close();
   assert.equal(workers.length, 3, "close spawns nothing");
 });
+
+Deno.test("FunctionPool: a worker that finishes starting after close is stopped, not kept", async () => {
+  const started = Promise.withResolvers<void>();
+  let stopped = false;
+  const pool = new FunctionPool(async () => {
+    await started.promise;
+    const worker = fakeWorker("late");
+    const stop = worker.stop;
+    worker.stop = () => (stopped = true, stop());
+    return worker;
+  });
+  const warming = pool.warm(1);
+  const closing = pool.close();
+  started.resolve();
+  await closing;
+  await assert.rejects(warming, /closed/);
+  assert.ok(stopped);
+  assert.equal(pool.size, 0);
+});

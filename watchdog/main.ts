@@ -7,6 +7,7 @@
  */
 import { gatewayLink, installGatewayFetch, startGatewayProxy } from "../chain/mod.ts";
 import { watchdogConfig } from "./config.ts";
+import { WORKER_ENV } from "./worker_env.ts";
 import { loadFunction } from "./function_loader.ts";
 import { formatReady } from "./ready.ts";
 import { startUpstream } from "./upstream.ts";
@@ -79,7 +80,9 @@ Deno.addSignalListener("SIGTERM", stop);
 
 // A worker has its own process group, so nothing else stops it if whoever
 // spawned it dies without stopping it (SIGKILL, a crash): notice the new parent.
-const parent = Deno.ppid;
+// The spawner names itself, so a worker whose spawner died while it was still
+// starting (its parent already init when it looked) stops too.
+const parent = Number(env[WORKER_ENV.parent]) || Deno.ppid;
 const orphaned = setInterval(() => {
   if (Deno.ppid !== parent) {
     clearInterval(orphaned);

@@ -35,6 +35,8 @@ export const WORKER_ENV = {
   maxBody: "QFAAS_MAX_BODY",
   /** How long 0-RTT nonces are remembered. */
   replayWindow: "QFAAS_REPLAY_WINDOW",
+  /** The pid of the process that spawned the worker: the worker stops when it is gone. */
+  parent: "QFAAS_PARENT_PID",
   /** of-watchdog: a request running longer gets 504 (a bare number is seconds). */
   execTimeout: "exec_timeout",
   /** of-watchdog: requests in flight beyond this get 429 (0: unlimited). */
@@ -77,6 +79,7 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
     [WORKER_ENV.worker]: settings.name,
     [WORKER_ENV.transport]: settings.transport,
     [WORKER_ENV.hostname]: settings.hostname,
+    [WORKER_ENV.parent]: String(Deno.pid),
   };
   if (settings.functionPath) env[WORKER_ENV.function] = settings.functionPath;
   if (settings.upstream) {
