@@ -53,9 +53,16 @@ export async function writeBody(
 
 /** What a body source needs: the message's remaining events, pulled from its stream. */
 export interface EventSource {
-  /** The next events, or null when the stream has ended (after its "end" event). */
+  /** The next events, or null when the stream has ended (after its "end" event) or was cancelled. */
   next(): Promise<MessageEvent[] | null>;
-  /** Stops reading (STOP_SENDING) with `code`. */
+  /**
+   * Like `next`, but the stream's bytes are read into `buffer` (no copy of
+   * their own): DATA events are views on `buffer`, or, when a frame header
+   * was split between reads, on a buffer of the parser's. Their bytes add up
+   * to at most `buffer.byteLength`.
+   */
+  nextInto(buffer: Uint8Array): Promise<MessageEvent[] | null>;
+  /** Stops reading (STOP_SENDING) with `code`; a pending `next` then gives null. */
   cancel(code: number): void;
 }
 
@@ -66,11 +73,22 @@ export function eventSource(stream: QuicStreamLike, parser: MessageReader): Even
     async next() {
       if (ended) return null;
       const chunk = await stream.read();
+      if (ended) return null; // cancelled while reading: no "end", the message is not complete
       if (chunk === null) {
         ended = true;
         return parser.finish();
       }
       return parser.push(chunk);
+    },
+    async nextInto(buffer) {
+      if (ended) return null;
+      const length = await stream.readInto(buffer);
+      if (ended) return null;
+      if (length === null) {
+        ended = true;
+        return parser.finish();
+      }
+      return parser.push(buffer.subarray(0, length));
     },
     cancel(code) {
       ended = true;
@@ -116,7 +134,57 @@ export interface BodyOptions {
   onEnd?: () => void;
 }
 
-/** The body as a byte stream, pulling DATA from `source` as it is read. */
+/**
+ * Moves DATA chunks into `view` from its start, in order: views on `view`'s
+ * own buffer (read into it) are moved down over the frame headers between
+ * them, others are copied. Returns the bytes placed; `chunks` must fit.
+ */
+function gather(view: Uint8Array, chunks: Uint8Array[]): number {
+  let filled = 0;
+  for (const chunk of chunks) {
+    if (chunk.buffer === view.buffer) {
+      const from = chunk.byteOffset - view.byteOffset;
+      if (from !== filled) view.copyWithin(filled, from, from + chunk.byteLength);
+    } else {
+      view.set(chunk, filled);
+    }
+    filled += chunk.byteLength;
+  }
+  return filled;
+}
+
+/**
+ * Joins DATA chunks that share a buffer (one read's worth), moving each down
+ * over the frame headers before it: a byte stream takes over the buffer of a
+ * chunk it is given, so no two chunks handed on may share one.
+ */
+function joined(chunks: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < chunks.length;) {
+    const first = chunks[i];
+    let j = i + 1;
+    while (j < chunks.length && chunks[j].buffer === first.buffer) j++;
+    if (j === i + 1) out.push(first);
+    else {
+      const whole = new Uint8Array(
+        first.buffer,
+        first.byteOffset,
+        first.buffer.byteLength - first.byteOffset,
+      );
+      out.push(whole.subarray(0, gather(whole, chunks.slice(i, j))));
+    }
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * The body as a byte stream (`type: "bytes"`), pulling DATA from `source` as
+ * it is read. A reader that brings its own buffer (BYOB) has it filled
+ * straight from QUIC: the DATA bytes land in it with no copy and no
+ * allocation, so a long body makes no garbage. A default reader gets chunks
+ * copied once out of QUIC, each its own, never written to again.
+ */
 export function bodyStream(
   source: EventSource,
   pending: MessageEvent[],
@@ -124,60 +192,108 @@ export function bodyStream(
 ): ReadableStream<Uint8Array> {
   let received = 0;
   let ended = false;
+  /** The "end" event was seen and checked: once `queue` is empty, the body is over. */
+  let complete = false;
   const end = () => {
     if (!ended) options.onEnd?.();
     ended = true;
   };
-  const queue = [...pending];
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  /** DATA not yet handed on, never a view on a reader's buffer: chunks we own. */
+  const queue: Uint8Array[] = [];
+  let first: MessageEvent[] | null = pending;
+  /** Checks events in order; returns their DATA chunks. */
+  const take = (events: MessageEvent[]): Uint8Array[] => {
+    const chunks: Uint8Array[] = [];
+    for (const event of events) {
+      if (event.kind === "data") {
+        received += event.chunk.byteLength;
+        if (received > options.maxSize) {
+          source.cancel(H3ErrorCode.H3_EXCESSIVE_LOAD);
+          throw new H3Error(
+            H3ErrorCode.H3_EXCESSIVE_LOAD,
+            "stream",
+            `body exceeds ${options.maxSize} bytes`,
+          );
+        }
+        if (options.contentLength !== null && received > options.contentLength) {
+          throw new H3Error(
+            H3ErrorCode.H3_MESSAGE_ERROR,
+            "stream",
+            "body longer than its content-length",
+          );
+        }
+        if (event.chunk.byteLength > 0) chunks.push(event.chunk);
+      } else if (event.kind === "trailers") {
+        options.onTrailers?.(event.lines);
+      } else if (event.kind === "end") {
+        if (options.contentLength !== null && received !== options.contentLength) {
+          throw new H3Error(
+            H3ErrorCode.H3_MESSAGE_ERROR,
+            "stream",
+            `body of ${received} bytes, content-length ${options.contentLength}`,
+          );
+        }
+        complete = true;
+      }
+    }
+    return chunks;
+  };
+  /** Copies queued chunks into `view`, keeping what does not fit; returns the bytes placed. */
+  const fromQueue = (view: Uint8Array): number => {
+    let filled = 0;
+    while (queue.length > 0 && filled < view.byteLength) {
+      const chunk = queue[0];
+      const room = view.byteLength - filled;
+      if (chunk.byteLength <= room) {
+        view.set(chunk, filled);
+        filled += chunk.byteLength;
+        queue.shift();
+      } else {
+        view.set(chunk.subarray(0, room), filled);
+        filled += room;
+        queue[0] = chunk.subarray(room);
+      }
+    }
+    return filled;
+  };
+  return new ReadableStream({
+    type: "bytes",
+    async pull(controller: ReadableByteStreamController) {
       try {
-        for (;;) {
-          const event = queue.shift();
-          if (!event) {
-            const more = await source.next();
-            if (more === null) {
-              end();
-              return controller.close();
-            }
-            queue.push(...more);
-            continue;
+        if (first !== null) {
+          queue.push(...joined(take(first)));
+          first = null;
+        }
+        const request = controller.byobRequest;
+        if (request !== null && request.view !== null) {
+          const given = request.view;
+          const view = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+          let filled = fromQueue(view);
+          while (filled === 0 && !complete) {
+            const events = await source.nextInto(view);
+            if (ended) return; // cancelled meanwhile
+            if (events === null) complete = true;
+            else filled = gather(view, take(events));
           }
-          if (event.kind === "data") {
-            received += event.chunk.byteLength;
-            if (received > options.maxSize) {
-              source.cancel(H3ErrorCode.H3_EXCESSIVE_LOAD);
-              throw new H3Error(
-                H3ErrorCode.H3_EXCESSIVE_LOAD,
-                "stream",
-                `body exceeds ${options.maxSize} bytes`,
-              );
-            }
-            if (options.contentLength !== null && received > options.contentLength) {
-              throw new H3Error(
-                H3ErrorCode.H3_MESSAGE_ERROR,
-                "stream",
-                "body longer than its content-length",
-              );
-            }
-            controller.enqueue(event.chunk);
-            return;
-          }
-          if (event.kind === "trailers") {
-            options.onTrailers?.(event.lines);
-            continue;
-          }
-          if (event.kind === "end") {
-            if (options.contentLength !== null && received !== options.contentLength) {
-              throw new H3Error(
-                H3ErrorCode.H3_MESSAGE_ERROR,
-                "stream",
-                `body of ${received} bytes, content-length ${options.contentLength}`,
-              );
-            }
+          if (filled > 0) request.respond(filled);
+          if (complete && queue.length === 0) {
             end();
-            return controller.close();
+            controller.close();
+            if (filled === 0) request.respond(0); // a BYOB read pending at the close gets its buffer back
           }
+          return;
+        }
+        while (queue.length === 0 && !complete) {
+          const events = await source.next();
+          if (ended) return;
+          if (events === null) complete = true;
+          else queue.push(...joined(take(events)));
+        }
+        const chunk = queue.shift();
+        if (chunk) controller.enqueue(chunk);
+        if (complete && queue.length === 0) {
+          end();
+          controller.close();
         }
       } catch (error) {
         options.onError?.(error);

@@ -308,12 +308,45 @@ export class QuicConnection implements StreamIo, QuicConn {
   /** @internal */
   send(id: number, data: Uint8Array, fin: boolean): number {
     if (this.#finished) throw new QuicConnectionError("QUIC connection closed", this.#closeInfo());
+    let written: number | null;
     try {
-      const written = this.#native.streamSend(id, data, fin);
-      return written ?? -1;
+      written = this.#native.streamSend(id, data, fin);
     } catch (error) {
-      if (error instanceof Error && error.message === "Done") return -1;
-      throw streamError(id, error);
+      if (!(error instanceof Error && error.message === "Done")) throw streamError(id, error);
+      written = null;
+    }
+    if (written !== null) return written;
+    // "Done" means no credit now, or that quiche forgot the stream: it frees one
+    // whose response was read to the end after the peer sent STOP_SENDING, and
+    // then answers "Done" forever. A write waiting for credit would never end.
+    if (!this.#exists(id)) {
+      throw new QuicStreamError(id, "stopped", this.#streams.get(id)?.peerStopCode ?? 0);
+    }
+    return -1;
+  }
+
+  /** Does quiche still know stream `id`? (Its capacity is an error for a forgotten one.) */
+  #exists(id: number): boolean {
+    try {
+      this.#native.streamCapacity(id);
+      return true;
+    } catch (error) {
+      return !(error instanceof Error && /^InvalidStreamState/.test(error.message));
+    }
+  }
+
+  /**
+   * Learns whether the peer stopped `stream`'s sending while quiche still
+   * knows it, so the code is kept for its writer (see `send`). Called before
+   * the stream's data can be read to the end, the moment quiche may forget it.
+   */
+  #checkStopped(stream: QuicStream): void {
+    if (!stream.writing || stream.peerStopCode !== null) return;
+    try {
+      this.#native.streamCapacity(stream.id);
+    } catch (error) {
+      const stopped = /^StreamStopped\((\d+)\)/.exec(error instanceof Error ? error.message : "");
+      if (stopped) stream.onPeerStopped(Number(stopped[1]));
     }
   }
 
@@ -438,6 +471,8 @@ export class QuicConnection implements StreamIo, QuicConn {
       this.#closingSeen = true;
       this.#closing.resolve(this.#closeInfo());
     }
+    // Before anything is read: a read to the end may make quiche forget a stopped stream.
+    for (const stream of this.#blocked) this.#checkStopped(stream);
     if (native.isReadable()) this.#deliverReadable();
     if (this.#blocked.size > 0) {
       const blocked = [...this.#blocked];
@@ -460,7 +495,9 @@ export class QuicConnection implements StreamIo, QuicConn {
   #deliverReadable(): void {
     const native = this.#native;
     for (const stream of this.#readers) {
-      if (native.streamReadable(stream.id)) stream.onReadable();
+      if (!native.streamReadable(stream.id)) continue;
+      this.#checkStopped(stream);
+      stream.onReadable();
     }
     const base = this.role === "client" ? 1 : 0;
     this.#discover(this.#peerSeen.bidi < 0 ? base : this.#peerSeen.bidi + 4);

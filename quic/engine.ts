@@ -30,12 +30,30 @@ export interface QuicStreamLike {
   readonly writable: WritableStream<Uint8Array> | null;
   /**
    * Reads the next chunk without the web stream (the hot path of protocol
-   * code); null once the peer finished. Use either this or `readable`.
+   * code); null once the peer finished, or once we called `stopSending()`.
+   * The chunk is the caller's to keep. Use either this (or `readInto`) or
+   * `readable`.
    */
   read(): Promise<Uint8Array | null>;
-  /** Writes without the web stream; `fin` ends the stream. Use either this or `writable`. */
+  /**
+   * Reads the next bytes into `buffer`, at its start, without the web stream
+   * and without a copy of its own: resolves with how many (at least 1), or
+   * null once the peer finished, or once we called `stopSending()`. Rejects
+   * with a `RangeError` for an empty buffer. A reused buffer makes a long
+   * stream cost no garbage. Mixes with `read()`, not with `readable`.
+   */
+  readInto(buffer: Uint8Array): Promise<number | null>;
+  /**
+   * Writes without the web stream; `fin` ends the stream. Use either this or
+   * `writable`. Rejects with `QuicStreamError` ("stopped") once the peer sent
+   * STOP_SENDING, including a write that was waiting for flow-control credit.
+   */
   write(data: Uint8Array, fin?: boolean): Promise<void>;
-  /** Stops reading: STOP_SENDING with an application error code. */
+  /**
+   * Stops reading: STOP_SENDING with an application error code. A pending
+   * `read()`/`readInto()` resolves null and the readable closes, as a
+   * cancelled web stream resolves its pending reads as done.
+   */
   stopSending(code: number): void;
   /** Abandons sending: RESET_STREAM with an application error code. */
   reset(code: number): void;

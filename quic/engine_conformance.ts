@@ -152,6 +152,115 @@ export function testEngineConformance(engine: QuicEngine): void {
     }
   });
 
+  test("readInto() fills the caller's buffer, bytes counted, null at the end", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const served = (async () => {
+        const conn = (await listener.accept())!;
+        const stream = (await conn.incomingBidirectionalStreams.getReader().read()).value!;
+        const buffer = new Uint8Array(1000); // smaller than what arrives: reads fill it whole
+        await assert.rejects(stream.readInto(new Uint8Array(0)), RangeError);
+        let total = 0;
+        let sum = 0;
+        for (let n = await stream.readInto(buffer); n !== null; n = await stream.readInto(buffer)) {
+          assert.ok(n >= 1 && n <= buffer.byteLength, `read ${n} bytes`);
+          total += n;
+          for (let i = 0; i < n; i++) sum += buffer[i];
+        }
+        assert.equal(await stream.readInto(buffer), null, "still null after the end");
+        await stream.write(encoder.encode(`${total} ${sum}`), true);
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const stream = await conn.createBidirectionalStream();
+      const body = new Uint8Array(100_000).map((_, i) => i % 251);
+      const sum = body.reduce((a, b) => a + b, 0);
+      await stream.write(body, true);
+      assert.equal(decoder.decode(await readAll(stream.readable!)), `100000 ${sum}`);
+      await served;
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
+  test("stopSending() ends a pending read() or readInto() as done, and the readable as closed", async () => {
+    const listener = await engine.listen({ tls: (await domain).leaf, alpn: TEST_ALPN });
+    const client = engine.createClient();
+    try {
+      const accepted = (async () => {
+        const conn = (await listener.accept())!;
+        const streams = conn.incomingBidirectionalStreams.getReader();
+        return [(await streams.read()).value!, (await streams.read()).value!];
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const direct = await conn.createBidirectionalStream();
+      const web = await conn.createBidirectionalStream();
+      await direct.write(encoder.encode("a"));
+      await web.write(encoder.encode("b"));
+      await accepted; // the server holds both streams and sends nothing back
+      const read = direct.read();
+      const webRead = web.readable!.getReader().read();
+      const pending = Symbol("pending");
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p, new Promise((r) => setTimeout(() => r(pending), 50))]);
+      assert.equal(await settled(read), pending, "nothing to read yet");
+      direct.stopSending(0x55);
+      web.stopSending(0x56);
+      assert.equal(await settled(read), null, "the pending read() ends as done");
+      assert.deepEqual(await settled(webRead), { done: true, value: undefined });
+      assert.equal(await direct.read(), null);
+      const third = await conn.createBidirectionalStream();
+      const into = third.readInto(new Uint8Array(10));
+      third.stopSending(0x57);
+      assert.equal(await settled(into), null, "the pending readInto() ends as done");
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
+  test("a write waiting for credit fails when the peer stops it, though its answer was read to the end", async () => {
+    // The peer answers and sends STOP_SENDING in one packet, as an HTTP/3 server
+    // answering early does (RFC 9114 §4.1.2); reading the answer to its end lets
+    // quiche 0.18 forget the stream, and its writer got "Done" forever.
+    const listener = await engine.listen({
+      tls: (await domain).leaf,
+      alpn: TEST_ALPN,
+      limits: { streamWindow: 64 * 1024 },
+    });
+    const client = engine.createClient();
+    try {
+      const served = (async () => {
+        const conn = (await listener.accept())!;
+        const stream = (await conn.incomingBidirectionalStreams.getReader().read()).value!;
+        await stream.read(); // some of it, then an answer without reading the rest
+        stream.stopSending(0x1ab);
+        await stream.write(encoder.encode("answered early"), true);
+      })();
+      const conn = await client.connect(connectOptions(await domain, listener.addr.port));
+      const stream = await conn.createBidirectionalStream();
+      const writing = (async () => {
+        const chunk = new Uint8Array(16 * 1024);
+        for (let i = 0; i < 64; i++) await stream.write(chunk); // 1 MiB: far past the window
+        return "wrote all";
+      })();
+      // The readable drains as soon as the answer arrives: before the writer looks.
+      assert.equal(decoder.decode(await readAll(stream.readable!)), "answered early");
+      const outcome = await Promise.race([
+        writing.then((v) => v, (error: unknown) => error),
+        new Promise((r) => setTimeout(() => r("still waiting"), 2000)),
+      ]);
+      assert.ok(outcome instanceof QuicStreamError, `the write ended: ${String(outcome)}`);
+      assert.equal(outcome.kind, "stopped");
+      assert.equal(outcome.code, 0x1ab, "with the peer's code");
+      await served;
+    } finally {
+      await client.close();
+      await listener.close();
+    }
+  });
+
   test("an ALPN the server does not speak fails the handshake", async () => {
     await using bed = await echoBed(engine, await domain);
     const conn = await bed.connect({ alpn: ["not-spoken-here"] });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { QuicStreamError } from "./errors.ts";
 
 /** What a stream needs from its connection; implemented by `QuicConnection`. */
 export interface StreamIo {
@@ -26,7 +27,7 @@ export interface StreamIo {
 
 /** Bytes a stream reads ahead of its consumer; the rest waits in quiche's window. */
 const READ_AHEAD = 64 * 1024;
-/** Scratch space for reads; each chunk is copied out of it at its exact size. */
+/** Scratch space for `read()`; each chunk is copied out of it at its exact size. */
 const scratch = new Uint8Array(64 * 1024);
 const EMPTY = new Uint8Array(0);
 
@@ -58,6 +59,8 @@ export class QuicStream {
   #readDone: boolean;
   #readError: unknown = null;
   #writeDone: boolean;
+  /** The peer's STOP_SENDING, once seen: every write fails with it. */
+  #writeError: Error | null = null;
   #readWaiter: (() => void) | null = null;
   #writeWaiter: (() => void) | null = null;
 
@@ -112,9 +115,44 @@ export class QuicStream {
 
   /**
    * Reads the next chunk directly, without the web stream; null once the peer
-   * has finished. Throws `QuicStreamError` if the peer reset the stream.
+   * has finished, or once we stopped reading (`stopSending()`). Throws
+   * `QuicStreamError` if the peer reset the stream. The chunk is a copy the
+   * caller owns; `readInto()` reads without one.
    */
   async read(): Promise<Uint8Array | null> {
+    return await this.#next(null) as Uint8Array | null;
+  }
+
+  /**
+   * Reads the next bytes directly into `buffer`, without the web stream and
+   * without a copy: resolves with how many bytes were written at its start
+   * (at least 1), or null once the peer has finished, or once we stopped
+   * reading (`stopSending()`). Throws `QuicStreamError` if the peer reset the
+   * stream.
+   *
+   * @example
+   * ```ts
+   * const buffer = new Uint8Array(64 * 1024); // reused: a long stream makes no garbage
+   * for (let n = await stream.readInto(buffer); n !== null; n = await stream.readInto(buffer)) {
+   *   consume(buffer.subarray(0, n));
+   * }
+   * ```
+   */
+  readInto(buffer: Uint8Array): Promise<number | null> {
+    if (buffer.byteLength === 0) {
+      return Promise.reject(
+        new RangeError(`Cannot read stream ${this.id} into a buffer: received an empty one`),
+      );
+    }
+    return this.#next(buffer) as Promise<number | null>;
+  }
+
+  /**
+   * Receives into `out` and gives the length; with no `out`, into the shared
+   * scratch and gives a copy, made before anything else can receive into it.
+   * Null at the end.
+   */
+  async #next(out: Uint8Array | null): Promise<Uint8Array | number | null> {
     if (this.#readable !== undefined) {
       throw new TypeError(`Cannot read() stream ${this.id}: its readable is in use`);
     }
@@ -126,7 +164,7 @@ export class QuicStream {
       }
       let result: [number, boolean] | null;
       try {
-        result = this.#io.recv(this.id, scratch);
+        result = this.#io.recv(this.id, out ?? scratch);
       } catch (error) {
         this.#readDone = true;
         this.#readError = error;
@@ -141,7 +179,7 @@ export class QuicStream {
         }
         if (length > 0) {
           this.#io.wake(); // reading frees flow-control credit
-          return scratch.slice(0, length);
+          return out === null ? scratch.slice(0, length) : length;
         }
         continue;
       }
@@ -160,12 +198,23 @@ export class QuicStream {
     return this.#write(data, fin);
   }
 
-  /** Stops reading: STOP_SENDING with `code` (RFC 9000 §19.5). */
+  /**
+   * Stops reading: STOP_SENDING with `code` (RFC 9000 §19.5). A read in
+   * progress ends as if the stream had ended (`read()` and `readInto()`
+   * resolve null, the readable closes), as cancelling a web stream resolves
+   * its pending reads as done: we chose to stop, so nothing failed.
+   */
   stopSending(code: number): void {
     if (this.#readDone) return;
     this.#readDone = true;
     this.#io.shutdown(this.id, "read", code);
     this.#io.done(this);
+    try {
+      this.#controller?.close();
+    } catch { /* the readable is cancelled already: that is what called us */ }
+    const waiter = this.#readWaiter;
+    this.#readWaiter = null;
+    waiter?.();
   }
 
   /** Abandons sending: RESET_STREAM with `code` (RFC 9000 §19.4). */
@@ -194,6 +243,27 @@ export class QuicStream {
     const waiter = this.#readWaiter;
     this.#readWaiter = null;
     waiter?.();
+  }
+
+  /** True while the write side is open. */
+  get writing(): boolean {
+    return !this.#writeDone;
+  }
+
+  /**
+   * Called by the connection when it learns the peer sent STOP_SENDING with
+   * `code`: a write waiting for credit, and every later one, fails with a
+   * `QuicStreamError` ("stopped"), even once quiche has forgotten the stream.
+   */
+  onPeerStopped(code: number): void {
+    if (this.#writeDone || this.#writeError !== null) return;
+    this.#writeError = new QuicStreamError(this.id, "stopped", code);
+    this.onWritable();
+  }
+
+  /** The code of the peer's STOP_SENDING, if the connection has seen one. */
+  get peerStopCode(): number | null {
+    return this.#writeError instanceof QuicStreamError ? this.#writeError.code : null;
   }
 
   /** Called by the connection when the stream may accept more bytes (or was stopped). */
@@ -259,6 +329,7 @@ export class QuicStream {
    * retransmitted (reproduced under loss).
    */
   async #write(chunk: Uint8Array, fin: boolean): Promise<void> {
+    if (this.#writeError !== null) throw this.#writeError;
     if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: it is closed`);
     await this.#push(chunk, fin);
     if (fin) {
@@ -279,6 +350,7 @@ export class QuicStream {
       this.#io.wake();
       this.#io.blocked(this);
       await new Promise<void>((resolve) => (this.#writeWaiter = resolve));
+      if (this.#writeError !== null) throw this.#writeError;
       if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: connection closed`);
     }
     this.#io.wake();
