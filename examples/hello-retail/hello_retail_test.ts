@@ -1,11 +1,16 @@
 // Hello, Retail! end to end: a real gateway and real workers per transport
 // (h3, tls, tcp), every function and the three chains, bad input, and the
 // database checked after each step. Each transport gets its own temp database.
+// The functions run from a copy of this directory outside the repository, each
+// prepared as `qfaas dev` prepares it (its own resolution, modules cached), as
+// a user's own project would.
 import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
-import type { WorkerLogLine } from "../../invoker/mod.ts";
+import { prepareFunction, type WorkerLogLine } from "../../invoker/mod.ts";
 import { type CertificateAuthority, createCa, MemoryStore } from "../../store/mod.ts";
 import { DATA_ENV, outboxPath } from "./_shared/config.ts";
 import { type Table, withDb } from "./_shared/db.ts";
@@ -22,6 +27,11 @@ import { seed } from "./seed.ts";
 import { CARDS } from "./seed_data.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
+
+/** This app copied to a temporary directory outside the repository (removed at exit). */
+const APP = join(await Deno.makeTempDir({ prefix: "hello-retail-copy-" }), "hello-retail");
+cpSync(HERE, APP, { recursive: true, filter: (path) => !path.includes("/.data") });
+globalThis.addEventListener("unload", () => Deno.removeSync(join(APP, ".."), { recursive: true }));
 const TRANSPORTS = ["h3", "tls", "tcp"] as const;
 const FUNCTIONS = [
   "acquire-photo",
@@ -52,11 +62,13 @@ class Retail implements AsyncDisposable {
 
   static async start(transport: typeof TRANSPORTS[number], ca: CertificateAuthority) {
     const dir = await Deno.makeTempDir({ prefix: `hello-retail-${transport}-` });
-    const found = await discoverFunctions(HERE);
+    const found = await discoverFunctions(APP);
     const logs: string[] = [];
+    const prepared = await Promise.all(found.functions.map((f) => prepareFunction(f.fn)));
     const gateway = await startGateway({
-      functions: found.functions.map((f) => ({
+      functions: found.functions.map((f, i) => ({
         ...f.fn,
+        prepared: prepared[i].config,
         transport,
         env: { ...f.fn.env, [DATA_ENV]: dir },
         ...(f.fn.writable ? { writable: [dir] } : {}),
@@ -107,11 +119,11 @@ function assertError(answer: Answer, status: number, reason: RegExp) {
 }
 
 Deno.test("hello-retail: discovery finds the 15 functions; only pure ones may not write", async () => {
-  const found = await discoverFunctions(HERE);
+  const found = await discoverFunctions(APP);
   assert.deepEqual(found.problems, []);
   assert.deepEqual(found.functions.map((f) => f.fn.name), FUNCTIONS);
   for (const f of found.functions) {
-    const writable = PURE.includes(f.fn.name) ? undefined : [`${HERE}.data`];
+    const writable = PURE.includes(f.fn.name) ? undefined : [`${APP}/.data`];
     assert.deepEqual(f.fn.writable, writable, f.fn.name);
   }
 });
