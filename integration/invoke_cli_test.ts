@@ -3,8 +3,8 @@
 // the cache directory. 0-RTT from the second call on, and across a restart of
 // `qfaas dev` on the same port.
 import assert from "node:assert/strict";
+import { type DevProcess, project, qfaasArgv, startDev } from "./_dev_process.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 const ECHO = `export default {
@@ -15,98 +15,11 @@ const ECHO = `export default {
 };
 `;
 
-/** A running `qfaas dev` and the URLs it printed. */
-interface DevProcess extends AsyncDisposable {
-  /** Base URL of HTTP/1.1. */
-  http: string;
-  /** Base URL of HTTPS (HTTP/3 on the same UDP port). */
-  https: string;
-  /** Its HTTPS and HTTP/3 port. */
-  httpsPort: number;
-}
-
-/** Collects a child's output line by line, so its pipe never fills. */
-function collect(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  const lines: string[] = [];
-  const done = (async () => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        onLine(line);
-      }
-    }
-    if (rest) lines.push(rest);
-  })();
-  return { lines, done };
-}
-
-/** Starts `qfaas dev DIR` and resolves once it printed its URLs. */
-async function startDev(
-  dir: string,
-  env: Record<string, string>,
-  httpsPort = 0,
-): Promise<DevProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "dev",
-      dir,
-      "--port",
-      "0",
-      "--https-port",
-      String(httpsPort),
-      "--no-watch",
-    ],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const urls = { http: "", https: "" };
-  const printed = Promise.withResolvers<void>();
-  const stdout = collect(child.stdout, (line) => {
-    urls.http ||= line.match(/^\s*HTTP\/1\.1\s+(http:\S+)/)?.[1] ?? "";
-    urls.https ||= line.match(/^\s*HTTPS\s+(https:\S+)/)?.[1] ?? "";
-    if (urls.http && urls.https) printed.resolve();
-  });
-  const stderr = collect(child.stderr, () => {});
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
-    await Promise.all([stdout.done, stderr.done]);
-  };
-  const exited = child.status.then((status) => {
-    throw new Error(
-      `qfaas dev exited (${status.code}) before printing its URLs:\n${
-        [...stdout.lines, ...stderr.lines].join("\n")
-      }`,
-    );
-  });
-  try {
-    await Promise.race([printed.promise, exited]);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  exited.catch(() => {}); // it exits when stopped
-  return {
-    ...urls,
-    httpsPort: Number(new URL(urls.https).port),
-    [Symbol.asyncDispose]: stop,
-  };
-}
-
 /** Runs `qfaas invoke ARGS` to the end; fails with its output if it does not succeed. */
 async function invoke(args: string[], env: Record<string, string>): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "invoke", ...args],
+  const [program, argv] = qfaasArgv("deno", ["invoke", ...args]);
+  const { code, stdout, stderr } = await new Deno.Command(program, {
+    args: argv,
     env,
     stdin: "null",
   }).output();
@@ -127,16 +40,14 @@ async function h3Requests(dev: DevProcess): Promise<{ early: number; late: numbe
 }
 
 Deno.test("qfaas invoke --http3: 0-RTT from the second call on, and after qfaas dev restarts", async () => {
-  const functions = await Deno.makeTempDir({ prefix: "qfaas-functions-" });
-  const cache = await Deno.makeTempDir({ prefix: "qfaas-cache-" });
-  // Every process gets this cache, so the test never touches the user's.
-  const env = { XDG_CACHE_HOME: cache, NO_COLOR: "1" };
-  try {
-    await Deno.mkdir(`${functions}/echo`);
-    await Deno.writeTextFile(`${functions}/echo/main.ts`, ECHO);
+  // Every process gets the project's own cache, so the test never touches the user's.
+  await using files = await project({ "echo/main.ts": ECHO });
+  const { env } = files;
+  const cache = env.XDG_CACHE_HOME;
+  {
     let httpsPort: number;
     {
-      await using dev = await startDev(functions, env);
+      await using dev = await startDev(files);
       httpsPort = dev.httpsPort;
       const h3 = ["echo", "--http3", "--gateway", dev.https, "-d", "hi", "-i"];
 
@@ -168,7 +79,7 @@ Deno.test("qfaas invoke --http3: 0-RTT from the second call on, and after qfaas 
     assert.equal(ticketKey.mode! & 0o777, 0o600, "the gateway's ticket key is kept, owner-only");
     {
       // Same cache, same port: the session kept from the last run is still good.
-      await using dev = await startDev(functions, env, httpsPort);
+      await using dev = await startDev(files, { httpsPort });
       const third = await invoke(
         ["echo", "--http3", "--gateway", dev.https, "-d", "hi", "-i"],
         env,
@@ -180,8 +91,5 @@ Deno.test("qfaas invoke --http3: 0-RTT from the second call on, and after qfaas 
         "the first call after the restart arrived in 0-RTT early data",
       );
     }
-  } finally {
-    await Deno.remove(functions, { recursive: true });
-    await Deno.remove(cache, { recursive: true });
   }
 });

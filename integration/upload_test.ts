@@ -3,10 +3,9 @@
 // counts the bytes it receives, and 100 MB sent over HTTP/1.1 and HTTP/3
 // while the gateway's resident memory is sampled from /proc.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { H3Client } from "../h3/mod.ts";
+import { project, startDev } from "./_dev_process.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** The upload: 100 MB. */
@@ -23,72 +22,30 @@ const FILES: Record<string, string> = {
   "count/qfaas.json": `{ "max_body": "128Mi" }\n`,
 };
 
-/** A running `qfaas dev`: its URLs, the dev CA it printed, and its process. */
+/** A running `qfaas dev` on a project holding `count`, and the dev CA it printed. */
 interface Dev extends AsyncDisposable {
   http: string;
   https: string;
   ca: string;
   pid: number;
-  /** Everything it printed so far. */
-  lines: string[];
 }
 
-async function startDev(): Promise<Dev> {
-  const dir = await Deno.makeTempDir({ prefix: "qfaas_upload_" });
-  for (const [path, text] of Object.entries(FILES)) {
-    await Deno.mkdir(join(dir, "functions", path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, "functions", path), text);
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "dev", join(dir, "functions"), "--port", "0", "--https-port", "0"]
-      .concat(["--no-watch"]),
-    cwd: dir,
-    env: { XDG_CACHE_HOME: join(dir, "cache"), NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    let rest = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      lines.push(...parts);
-    }
-  })();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* it has exited already */ }
-    await child.status;
-    await reading;
-    await Deno.remove(dir, { recursive: true });
-  };
-  const waitFor = async (pattern: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 600; i++) {
-      for (const line of lines) {
-        const match = pattern.exec(line);
-        if (match) return match;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`qfaas dev printed no line ${pattern}:\n${lines.join("\n")}`);
-  };
+async function startCountDev(): Promise<Dev> {
+  const files = await project(FILES);
   try {
-    const http = (await waitFor(/^\s+HTTP\/1\.1\s+(http:\S+)/))[1];
-    const https = (await waitFor(/^\s+HTTPS\s+(https:\S+)\s+HTTP\/3 on UDP port \d+/))[1];
-    const caPath = (await waitFor(/^\s+CA\s+(\S+\.pem)/))[1];
+    const dev = await startDev(files);
     return {
-      http,
-      https,
-      ca: await Deno.readTextFile(caPath),
-      pid: child.pid,
-      lines,
-      [Symbol.asyncDispose]: stop,
+      http: dev.http,
+      https: dev.https,
+      ca: await Deno.readTextFile(dev.caPath),
+      pid: dev.child.pid,
+      [Symbol.asyncDispose]: async () => {
+        await dev.stop();
+        await files[Symbol.asyncDispose]();
+      },
     };
   } catch (error) {
-    await stop();
+    await files[Symbol.asyncDispose]();
     throw error;
   }
 }
@@ -163,7 +120,7 @@ function ingresses(dev: Dev, h3: H3Client): [label: string, send: Send][] {
 for (const ingress of ["HTTP/1.1", "HTTP/3"]) {
   Deno.test(`qfaas dev: a 100 MB upload over ${ingress} reaches the function whole, the gateway's RSS growing under 64 MiB`, async () => {
     // A gateway of its own: memory one upload claimed does not hide the other's.
-    await using dev = await startDev();
+    await using dev = await startCountDev();
     const h3 = new H3Client({ ca: dev.ca });
     try {
       const send = ingresses(dev, h3).find(([label]) => label === ingress)![1];
@@ -190,7 +147,7 @@ for (const ingress of ["HTTP/1.1", "HTTP/3"]) {
 }
 
 Deno.test("qfaas dev: a 129 MiB upload gets 413 with a JSON error over HTTP/1.1 and HTTP/3, and the gateway serves on", async () => {
-  await using dev = await startDev();
+  await using dev = await startCountDev();
   const h3 = new H3Client({ ca: dev.ca });
   try {
     for (const [label, send] of ingresses(dev, h3)) {

@@ -3,9 +3,7 @@
 // map, a per-function deno.json with an npm package, package.json
 // dependencies; a function that cannot start; `min` restored after kill -9.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { project, startDev } from "./_dev_process.ts";
 
 const FILES: Record<string, string> = {
   "_shared/util.ts": `export const shout = (s: string) => s.toUpperCase() + "!";\n`,
@@ -34,110 +32,59 @@ export default async () => {
   "kept/main.ts": `export default () => new Response(String(Deno.pid));\n`,
 };
 
-async function project(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "qfaas_project_" });
-  for (const [path, text] of Object.entries(FILES)) {
-    await Deno.mkdir(join(dir, "functions", path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, "functions", path), text);
-  }
-  return dir;
-}
-
 Deno.test("qfaas dev serves a project outside the repository: shared code, import maps, npm and package.json", async () => {
-  const dir = await project();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "dev",
-      "./functions",
-      "--port",
-      "0",
-      "--https-port",
-      "0",
-      "--no-watch",
-    ],
-    cwd: dir,
-    env: { XDG_CACHE_HOME: join(dir, "cache"), NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    let rest = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      lines.push(...parts);
-    }
-  })();
-  const waitFor = async (pattern: RegExp) => {
-    for (let i = 0; i < 600; i++) {
-      const line = lines.find((l) => pattern.test(l));
-      if (line) return line;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no line ${pattern} in:\n${lines.join("\n")}`);
+  await using files = await project(FILES);
+  await using dev = await startDev(files);
+  const { http, lines } = dev;
+  const call = async (path: string) => {
+    const response = await fetch(`${http}/function/${path}`);
+    return { status: response.status, text: await response.text() };
   };
-  try {
-    const http = (await waitFor(/^\s+HTTP\/1\.1\s+http/)).trim().split(/\s+/)[1];
-    const call = async (path: string) => {
-      const response = await fetch(`${http}/function/${path}`);
-      return { status: response.status, text: await response.text() };
-    };
-    assert.deepEqual(await call("greet?name=ada"), { status: 200, text: "ADA!" });
-    assert.deepEqual(await call("zod-json"), { status: 200, text: "zod via deno.json" });
-    assert.deepEqual(await call("zod-pkg"), { status: 200, text: "pkg via package.json" });
-    assert.deepEqual(await call("mapped"), { status: 200, text: "MAPPED! CHAIN! leaked=no" });
+  assert.deepEqual(await call("greet?name=ada"), { status: 200, text: "ADA!" });
+  assert.deepEqual(await call("zod-json"), { status: 200, text: "zod via deno.json" });
+  assert.deepEqual(await call("zod-pkg"), { status: 200, text: "pkg via package.json" });
+  assert.deepEqual(await call("mapped"), { status: 200, text: "MAPPED! CHAIN! leaked=no" });
 
-    // A function that cannot start: 503 naming it, at most 4 spawns for 10 requests.
-    for (let i = 0; i < 10; i++) {
-      const { status, text } = await call("broken");
-      assert.equal(status, 503);
-      const body = JSON.parse(text);
-      assert.equal(body.function, "broken");
-      assert.match(body.error, /cannot start: .*no database configured/);
-    }
-    const attempts = lines.filter((l) =>
-      /^\[broken\] ! (function broken cannot start|still cannot start)/.test(l)
-    );
-    assert.ok(attempts.length >= 1 && attempts.length <= 4, attempts.join("\n"));
-    assert.equal(
-      lines.filter((l) => /^\[broken\] ! function broken cannot start/.test(l)).length,
-      1,
-      "the whole error is shown once",
-    );
-    assert.deepEqual(
-      await call("greet"),
-      { status: 200, text: "WORLD!" },
-      "the others are unaffected",
-    );
-
-    // min: 2 started at start-up, and restored after kill -9.
-    const workers = async () => {
-      const list = await (await fetch(`${http}/system/function/kept`)).json();
-      return list.replicas as number;
-    };
-    for (let i = 0; i < 200 && await workers() < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(await workers(), 2);
-    const pid = Number((await call("kept")).text);
-    Deno.kill(pid, "SIGKILL");
-    for (let i = 0; i < 100 && await workers() === 2; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    for (let i = 0; i < 200 && await workers() < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(await workers(), 2, "restored to min");
-    assert.notEqual(Number((await call("kept")).text), pid);
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await reading;
-    await Deno.remove(dir, { recursive: true });
+  // A function that cannot start: 503 naming it, at most 4 spawns for 10 requests.
+  for (let i = 0; i < 10; i++) {
+    const { status, text } = await call("broken");
+    assert.equal(status, 503);
+    const body = JSON.parse(text);
+    assert.equal(body.function, "broken");
+    assert.match(body.error, /cannot start: .*no database configured/);
   }
+  const attempts = lines.filter((l) =>
+    /^\[broken\] ! (function broken cannot start|still cannot start)/.test(l)
+  );
+  assert.ok(attempts.length >= 1 && attempts.length <= 4, attempts.join("\n"));
+  assert.equal(
+    lines.filter((l) => /^\[broken\] ! function broken cannot start/.test(l)).length,
+    1,
+    "the whole error is shown once",
+  );
+  assert.deepEqual(
+    await call("greet"),
+    { status: 200, text: "WORLD!" },
+    "the others are unaffected",
+  );
+
+  // min: 2 started at start-up, and restored after kill -9.
+  const workers = async () => {
+    const list = await (await fetch(`${http}/system/function/kept`)).json();
+    return list.replicas as number;
+  };
+  for (let i = 0; i < 200 && await workers() < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(await workers(), 2);
+  const pid = Number((await call("kept")).text);
+  Deno.kill(pid, "SIGKILL");
+  for (let i = 0; i < 100 && await workers() === 2; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (let i = 0; i < 200 && await workers() < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(await workers(), 2, "restored to min");
+  assert.notEqual(Number((await call("kept")).text), pid);
 });
