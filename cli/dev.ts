@@ -159,7 +159,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   /** Starts `min` workers (at least one with prewarm) in the background; failures are shown above. */
   const warm = (f: DiscoveredFunction) => {
     const count = Math.max(f.fn.min ?? DEFAULTS.min, (options.prewarm ?? true) ? 1 : 0);
-    if (count === 0) return;
+    if (count === 0 || f.fn.unavailable) return;
     gateway.invoker.warm(f.fn.name, count).catch((error) => {
       if (error instanceof FunctionUnavailable) return; // shown by the listener
       print(`${label(f.fn.name)} ! its worker did not start: ${(error as Error).message}`);
@@ -200,7 +200,11 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   async function reload(paths: string[]): Promise<string[]> {
     const next = await discoverFunctions(dir);
     for (const problem of next.problems) print(`! ${problem.message}`);
-    const unprepared = (f: DiscoveredFunction) => ({ ...f.fn, prepared: undefined });
+    const unprepared = (f: DiscoveredFunction) => ({
+      ...f.fn,
+      prepared: undefined,
+      unavailable: undefined,
+    });
     const names: string[] = [];
     const seen = new Set<string>();
     // A change outside every function's own directory (shared code, an import map at
@@ -216,7 +220,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
         before && !touched && JSON.stringify(unprepared(before)) === JSON.stringify(unprepared(f))
       ) continue;
       const [ready] = await prepareAll([f], print);
-      if (!ready) continue; // reported; the old code keeps serving until it is fixed
+      // Reported; a function that ran keeps its old code until the new one prepares.
+      if (ready.fn.unavailable && before && !before.fn.unavailable) continue;
       f = ready;
       functions.set(name, f);
       names.push(name);
@@ -258,7 +263,7 @@ const PREPARE_CONCURRENCY = 4;
 /**
  * Prepares the Deno functions among `found` (worker configuration written,
  * module graph cached, once); a function that cannot be prepared is reported
- * with Deno's message (file and specifier) and left out.
+ * with Deno's message (file and specifier) and marked unavailable (503).
  */
 async function prepareAll(
   found: DiscoveredFunction[],
@@ -269,7 +274,7 @@ async function prepareAll(
   if (deno.length > 1) {
     print(`qfaas dev: preparing ${deno.length} functions (resolving and caching their modules)`);
   }
-  const results = new Map<DiscoveredFunction, DiscoveredFunction | null>();
+  const results = new Map<DiscoveredFunction, DiscoveredFunction>();
   const queue = [...deno];
   const work = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
@@ -280,7 +285,7 @@ async function prepareAll(
         if (!(error instanceof PrepareError)) throw error;
         print(`! ${error.message}`);
         for (const line of error.detail.split("\n")) print(`    ${line}`);
-        results.set(f, null);
+        results.set(f, { ...f, fn: { ...f.fn, unavailable: error.message } });
       }
     }
   };
@@ -288,10 +293,7 @@ async function prepareAll(
   if (deno.length > 1) {
     print(`qfaas dev: prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
-  return found.flatMap((f) => {
-    const result = f.fn.module ? results.get(f) : f;
-    return result ? [result] : [];
-  });
+  return found.map((f) => results.get(f) ?? f);
 }
 
 /** The directory holds no function; the message says what `qfaas dev` looks for. */

@@ -60,6 +60,11 @@ export interface FunctionDefinition {
    * (functions kept inside its repository).
    */
   prepared?: string;
+  /**
+   * Why the function cannot run until its files change (its module graph
+   * could not be prepared): requests get 503 with this, and no worker starts.
+   */
+  unavailable?: string;
   /** What the function is written in, for listings ("python"); default "deno" or "upstream". */
   runtime?: string;
 }

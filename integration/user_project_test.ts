@@ -28,6 +28,8 @@ export default async () => {
 };\n`,
   "broken/main.ts":
     `throw new Error("no database configured");\nexport default () => new Response("never");\n`,
+  "typo/main.ts":
+    `import { z } from "zod";\nexport default () => new Response(z.string().parse("x"));\n`,
   "kept/qfaas.json": `{ "min": 2 }\n`,
   "kept/main.ts": `export default () => new Response(String(Deno.pid));\n`,
 };
@@ -67,6 +69,11 @@ Deno.test("qfaas dev serves a project outside the repository: shared code, impor
     { status: 200, text: "WORLD!" },
     "the others are unaffected",
   );
+
+  // A function whose modules cannot be resolved: 503 naming the specifier and the file.
+  const typo = await call("typo");
+  assert.equal(typo.status, 503);
+  assert.match(JSON.parse(typo.text).error, /cannot be prepared: .*"zod".*typo\/main\.ts/);
 
   // min: 2 started at start-up, and restored after kill -9.
   const workers = async () => {

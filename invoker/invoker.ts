@@ -158,6 +158,7 @@ export class Invoker {
   async invoke(name: string, request: Request): Promise<Response> {
     const fn = this.#functions.get(name);
     if (!fn) throw new FunctionNotFound(name);
+    if (fn.unavailable) return problem(503, fn.unavailable, { function: name });
     const started = performance.now();
     let lease: Lease;
     try {
