@@ -24,6 +24,8 @@ export interface Prepared {
   config: string;
   /** How long preparing took, ms. */
   ms: number;
+  /** Nothing had changed since the last preparation: `deno cache` was not run. */
+  cached: boolean;
 }
 
 /** A function whose module graph could not be resolved; `detail` is Deno's whole message. */
@@ -96,7 +98,16 @@ export async function prepareFunction(
   const key = createHash("sha256").update(root).digest("hex").slice(0, 16);
   await Deno.mkdir(join(dir, key), { recursive: true });
   const path = join(dir, key, `${fn.name}.deno.json`);
-  await Deno.writeTextFile(path, JSON.stringify(config, null, 2) + "\n");
+  const text = JSON.stringify(config, null, 2) + "\n";
+  // Nothing changed since the last preparation (configuration, the functions
+  // directory's files, the cache): the graph is cached already.
+  const stamp = `${path}.stamp`;
+  const fingerprint = await fingerprintOf(text, root);
+  if (await readOr(stamp) === fingerprint && await readOr(join(dir, key, config.lock)) !== null) {
+    return { config: path, ms: performance.now() - started, cached: true };
+  }
+  await Deno.remove(stamp).catch(() => {});
+  await Deno.writeTextFile(path, text);
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["cache", "--quiet", `--config=${path}`, WATCHDOG, fn.module, ...npmPackages(config)],
     stdin: "null",
@@ -110,5 +121,42 @@ export async function prepareFunction(
       detail.split("\n")[0] ?? `deno cache exited with code ${code}`;
     throw new PrepareError(fn.name, first.replace(/^error:\s*/, ""), detail);
   }
-  return { config: path, ms: performance.now() - started };
+  await Deno.writeTextFile(stamp, fingerprint);
+  return { config: path, ms: performance.now() - started, cached: false };
+}
+
+/** A file's text, or null when it does not exist. */
+async function readOr(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * What a preparation depends on: the generated configuration, Deno's cache
+ * directory, and every file of the functions directory (path, size and
+ * modification time; dot-directories and node_modules hold no code of its).
+ */
+async function fingerprintOf(config: string, root: string): Promise<string> {
+  const hash = createHash("sha256").update(config).update(Deno.env.get("DENO_DIR") ?? "")
+    .update(Deno.env.get("XDG_CACHE_HOME") ?? "");
+  const walk = async (dir: string): Promise<void> => {
+    const entries = [];
+    for await (const entry of Deno.readDir(dir)) entries.push(entry);
+    entries.sort((a, b) => a.name < b.name ? -1 : 1);
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) {
+        if (!entry.name.startsWith(".") && entry.name !== "node_modules") await walk(path);
+      } else if (entry.isFile) {
+        const info = await Deno.stat(path);
+        hash.update(`${path}\0${info.size}\0${info.mtime?.getTime() ?? 0}\n`);
+      }
+    }
+  };
+  await walk(root);
+  return hash.digest("hex");
 }
