@@ -152,31 +152,35 @@ export interface RecordingRelay extends AsyncDisposable {
   port: number;
   /** Every datagram forwarded so far, in order. */
   datagrams: RelayedDatagram[];
+  /** While true, what the server sends is dropped (a handshake held open). Default false. */
+  dropFromServer: boolean;
 }
 
 /** Starts a `RecordingRelay` on loopback; one client at a time. */
 export function recordingRelay(serverPort: number): RecordingRelay {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const server = { transport: "udp" as const, hostname: "127.0.0.1", port: serverPort };
-  const datagrams: RelayedDatagram[] = [];
   let client: Deno.Addr | null = null;
+  const relay: RecordingRelay = {
+    port: (socket.addr as Deno.NetAddr).port,
+    datagrams: [],
+    dropFromServer: false,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await relaying;
+    },
+  };
   const relaying = (async () => {
     try {
       for (;;) {
         const [data, from] = await socket.receive();
         const toServer = (from as Deno.NetAddr).port !== serverPort;
         if (toServer) client = from;
-        datagrams.push({ toServer, bytes: data.slice() });
+        if (!toServer && relay.dropFromServer) continue;
+        relay.datagrams.push({ toServer, bytes: data.slice() });
         await socket.send(data, toServer ? server : client!);
       }
     } catch { /* closed */ }
   })();
-  return {
-    port: (socket.addr as Deno.NetAddr).port,
-    datagrams,
-    async [Symbol.asyncDispose]() {
-      socket.close();
-      await relaying;
-    },
-  };
+  return relay;
 }

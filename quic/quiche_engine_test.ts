@@ -5,6 +5,7 @@ import {
   connectOptions,
   echoBed,
   readAll,
+  recordingRelay,
   spawnServer,
   TEST_ALPN as ALPN,
   trustDomain,
@@ -167,33 +168,6 @@ async function earlyRecordingListener(options: Partial<QuicListenOptions>) {
   };
 }
 
-/** A UDP relay in front of `serverPort` that drops what the server sends while `blocked`. */
-function oneWayRelay(serverPort: number) {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const server = { transport: "udp" as const, hostname: "127.0.0.1", port: serverPort };
-  let client: Deno.Addr | null = null;
-  const relay = {
-    port: (socket.addr as Deno.NetAddr).port,
-    blocked: true,
-    async [Symbol.asyncDispose]() {
-      socket.close();
-      await relaying;
-    },
-  };
-  const relaying = (async () => {
-    try {
-      for (;;) {
-        const [data, from] = await socket.receive();
-        const toServer = (from as Deno.NetAddr).port !== serverPort;
-        if (toServer) client = from;
-        if (!toServer && relay.blocked) continue;
-        await socket.send(data, toServer ? server : client!);
-      }
-    } catch { /* closed */ }
-  })();
-  return relay;
-}
-
 Deno.test('quicheEngine: validateAddress "under-load" sends no Retry below the limit, so 0-RTT data stays early', async () => {
   await using bed = await earlyRecordingListener({ validateAddress: "under-load" });
   const client = quicheEngine.createClient();
@@ -222,7 +196,8 @@ Deno.test('quicheEngine: validateAddress "under-load" sends a Retry while maxUnv
     limits: { maxUnvalidatedHandshakes: 1 },
   });
   const counters = bed.listener.counters;
-  await using relay = oneWayRelay(bed.listener.addr.port);
+  await using relay = recordingRelay(bed.listener.addr.port);
+  relay.dropFromServer = true;
   const client = quicheEngine.createClient();
   try {
     // A client that never hears the server: its handshake stays in flight, unvalidated.
@@ -236,7 +211,7 @@ Deno.test('quicheEngine: validateAddress "under-load" sends a Retry while maxUnv
     assert.equal(counters.connectionsAccepted, 2);
 
     // Once the stuck handshake completes, the listener is below its limit again.
-    relay.blocked = false;
+    relay.dropFromServer = false;
     // Its answer means the server has its Finished: the handshake is over on both sides.
     assert.equal(await command(stuck, "late"), "late");
     const relaxed = await connectTo(client, bed.listener.addr.port);
