@@ -337,8 +337,10 @@ export class QuicConnection implements StreamIo, QuicConn {
 
   /**
    * Learns whether the peer stopped `stream`'s sending while quiche still
-   * knows it, so the code is kept for its writer (see `send`). Called before
-   * the stream's data can be read to the end, the moment quiche may forget it.
+   * knows it, so the code is kept for its blocked writer (see `send`). Called
+   * for blocked streams only, before anything is read: reading a stream to
+   * its end is the moment quiche may forget it. A later write to a stream
+   * that was not blocked still fails in `send`, with code 0.
    */
   #checkStopped(stream: QuicStream): void {
     if (!stream.writing || stream.peerStopCode !== null) return;
@@ -495,9 +497,7 @@ export class QuicConnection implements StreamIo, QuicConn {
   #deliverReadable(): void {
     const native = this.#native;
     for (const stream of this.#readers) {
-      if (!native.streamReadable(stream.id)) continue;
-      this.#checkStopped(stream);
-      stream.onReadable();
+      if (native.streamReadable(stream.id)) stream.onReadable();
     }
     const base = this.role === "client" ? 1 : 0;
     this.#discover(this.#peerSeen.bidi < 0 ? base : this.#peerSeen.bidi + 4);
