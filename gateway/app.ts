@@ -14,6 +14,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { type FunctionNotFound, type Invoker, type InvokerFunction } from "../invoker/mod.ts";
+import { boundBody } from "../watchdog/mod.ts";
 import { CONTENT_TYPE } from "./metrics.ts";
 import type { GatewayTelemetry } from "./telemetry.ts";
 
@@ -63,130 +64,11 @@ function headerBytes(headers: Headers): number {
   return total;
 }
 
-/** A request body that grew past its function's limit on the way through. */
-class BodyTooLarge extends RangeError {
-  constructor(maxBodyBytes: number) {
-    super(`Cannot forward the request body: it exceeds ${maxBodyBytes} bytes`);
-    this.name = "BodyTooLarge";
-  }
-}
-
 /**
- * Most bytes asked of a listener's body per read. Deno's HTTP server costs
- * memory in proportion to the buffer each read offers: a bare Deno.serve
- * reading a 100 MB upload grew by ~66 MiB at 64 KiB a read, ~25 MiB at
- * 32 KiB, ~17 MiB at 16 KiB (Deno 2.9.6); through the whole gateway, 16 KiB
- * reads were also the fastest (docs/results/upload.md).
+ * Bodies of a declared length up to this pass through as they are; larger
+ * ones are counted anyway, for `countedBody`'s buffer reuse (docs/results/upload.md).
  */
-const LISTENER_READ_BYTES = 16 * 1024;
-
-/**
- * Bytes a forwarded body hands over at a time to a reader that brings no
- * buffer of its own (fetch, towards tcp and tls workers): a listener read's worth.
- */
-const CHUNK_BYTES = LISTENER_READ_BYTES;
-
-/** Bodies of a declared length up to this pass through as they are (no counting, no copying). */
 const SMALL_BODY_BYTES = 64 * 1024;
-
-/**
- * Bounds a request body to `maxBodyBytes` without buffering it: "too large"
- * when a declared content-length says so, else the body to forward, counted
- * as it streams (failing with `BodyTooLarge` past the limit) unless it is
- * small and of declared length, and whether it went past.
- */
-function boundBody(
-  request: Request,
-  maxBodyBytes: number,
-): "too large" | { body: ReadableStream<Uint8Array> | null; exceeded: () => boolean } {
-  const uncounted = { body: request.body, exceeded: () => false };
-  if (request.body === null) return uncounted;
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBodyBytes) return "too large";
-  // A small body of declared length passes as it is: the listeners read exactly that
-  // many bytes (HTTP/1.1 framing; HTTP/3 checks content-length), and nothing is gained.
-  if (declared !== null && Number(declared) <= SMALL_BODY_BYTES) return uncounted;
-  let exceeded = false;
-  const body = countedBody(request.body, maxBodyBytes, () => (exceeded = true));
-  return { body, exceeded: () => exceeded };
-}
-
-/**
- * `source` as a byte stream that fails with `BodyTooLarge` once more than
- * `maxBodyBytes` have passed. A reader that brings its own buffer (BYOB, as
- * the HTTP/3 client does) has it filled straight from the source, itself read
- * BYOB when it is a byte stream (Deno.serve's bodies are): a large upload
- * then allocates nothing per chunk, and leaves no garbage to inflate the
- * gateway's memory until the collector runs.
- */
-function countedBody(
-  source: ReadableStream<Uint8Array>,
-  maxBodyBytes: number,
-  onExceeded: () => void,
-): ReadableStream<Uint8Array> {
-  let byob: ReadableStreamBYOBReader | null = null;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  try {
-    byob = source.getReader({ mode: "byob" });
-  } catch {
-    reader = source.getReader(); // not a byte stream (an HTTP/3 or node:https body)
-  }
-  /** What is left of the last chunk a default reader gave. */
-  let rest: Uint8Array | null = null;
-  let seen = 0;
-  const count = (bytes: number) => {
-    seen += bytes;
-    if (seen <= maxBodyBytes) return;
-    onExceeded();
-    throw new BodyTooLarge(maxBodyBytes);
-  };
-  const fill = async (
-    controller: ReadableByteStreamController,
-    request: ReadableStreamBYOBRequest,
-  ) => {
-    const view = request.view!;
-    const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    if (byob) {
-      const size = Math.min(target.byteLength, LISTENER_READ_BYTES);
-      const { value, done } = await byob.read(target.subarray(0, size));
-      if (done) controller.close();
-      else count(value.byteLength);
-      // The read took the buffer over: answer with the view it gave back.
-      request.respondWithNewView(value ?? target.subarray(0, 0));
-      return;
-    }
-    if (rest === null) {
-      const { value, done } = await reader!.read();
-      if (done) {
-        controller.close();
-        request.respond(0);
-        return;
-      }
-      rest = value;
-    }
-    // Copied, never transferred: a source may hand out views of a shared pool (node Buffers).
-    const size = Math.min(rest.byteLength, target.byteLength);
-    count(size);
-    target.set(rest.subarray(0, size));
-    rest = size < rest.byteLength ? rest.subarray(size) : null;
-    request.respond(size);
-  };
-  const underlying: UnderlyingByteSource = {
-    type: "bytes",
-    autoAllocateChunkSize: CHUNK_BYTES,
-    async pull(controller) {
-      try {
-        // Never null: autoAllocateChunkSize gives default readers a buffer too.
-        await fill(controller, controller.byobRequest!);
-      } catch (error) {
-        (byob ?? reader)!.cancel(error).catch(() => {});
-        throw error;
-      }
-    },
-    cancel: (reason) => (byob ?? reader)!.cancel(reason),
-  };
-  return new ReadableStream(underlying);
-}
 
 /** The app as listeners see it: a fetch handler. */
 export interface GatewayApp {
@@ -245,7 +127,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     const limit = fn.maxBodyBytes ?? maxBody;
     const tooLarge = () =>
       problem(c, 413, `request body exceeds ${limit} bytes`, { function: name, limit });
-    const bounded = boundBody(incoming, limit);
+    const bounded = boundBody(incoming, limit, SMALL_BODY_BYTES);
     if (bounded === "too large") return tooLarge();
     const url = new URL(incoming.url);
     // OpenFaaS forwards what follows the name: /function/echo/a?b → /a?b.

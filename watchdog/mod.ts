@@ -15,5 +15,6 @@ export {
 } from "./worker_env.ts";
 export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
+export { BodyTooLarge, boundBody, type BoundedBody, countedBody, tooLarge } from "./body_limit.ts";
 export { type HttpsOptions, type HttpsServer, serveHttps } from "./https_server.ts";
 export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { boundBody, type BoundedBody, tooLarge } from "./body_limit.ts";
 import { H3Client, ReplayGuard, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import type { WatchdogConfig } from "./config.ts";
@@ -45,54 +46,6 @@ function annotate(
   return target;
 }
 
-/** The answer to a request body over `maxBodyBytes`: 413 with a JSON error. */
-function tooLarge(maxBodyBytes: number): Response {
-  return Response.json({ error: `request body exceeds ${maxBodyBytes} bytes` }, { status: 413 });
-}
-
-/** A request body that grew past the limit while the function read it. */
-class BodyTooLarge extends RangeError {
-  constructor(maxBodyBytes: number) {
-    super(`Cannot read the request body: it exceeds max_body (${maxBodyBytes} bytes)`);
-    this.name = "BodyTooLarge";
-  }
-}
-
-/**
- * Bounds a request's body to `maxBodyBytes` without buffering it. A declared
- * content-length over the limit is refused at once ("too large"); a body of
- * unknown length is counted as it streams, and fails with `BodyTooLarge` past
- * the limit (`exceeded()` then says so). A declared length within the limit
- * needs no counting: the HTTP/1.1 server reads exactly that many bytes.
- */
-function boundBody(
-  request: Request,
-  maxBodyBytes: number,
-): "too large" | { request: Request; exceeded: () => boolean } {
-  const never = { request, exceeded: () => false };
-  if (request.body === null) return never;
-  const declared = request.headers.get("content-length");
-  const chunked = request.headers.has("transfer-encoding");
-  if (declared !== null && !chunked) return Number(declared) > maxBodyBytes ? "too large" : never;
-  let seen = 0;
-  let exceeded = false;
-  const counted = request.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > maxBodyBytes) {
-          exceeded = true;
-          throw new BodyTooLarge(maxBodyBytes);
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
-  // From its parts: the HTTPS server's requests are Request-like, not Requests.
-  const init = { method: request.method, headers: request.headers, body: counted, duplex: "half" };
-  return { request: new Request(request.url, init as RequestInit), exceeded: () => exceeded };
-}
-
 /**
  * Wraps `handler` with the watchdog's limits and headers. Over tls and tcp it
  * also enforces `maxBodyBytes` (over h3, `serveH3` does, with the same answer).
@@ -119,14 +72,23 @@ export function guard(
         "function;dur=0",
       );
     }
-    let bounded: { request: Request; exceeded: () => boolean } | null = null;
+    let bounded: BoundedBody | null = null;
     if (config.transport !== "h3") {
       const bound = boundBody(request, config.maxBodyBytes);
       if (bound === "too large") {
         return annotate(tooLarge(config.maxBodyBytes), config, "function;dur=0");
       }
       bounded = bound;
-      request = bound.request;
+      if (bound.body !== request.body) {
+        // From its parts: the HTTPS server's requests are Request-like, not Requests.
+        const init = {
+          method: request.method,
+          headers: request.headers,
+          body: bound.body,
+          duplex: "half",
+        };
+        request = new Request(request.url, init as RequestInit);
+      }
     }
     inflight++;
     const started = performance.now();
