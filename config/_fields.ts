@@ -134,9 +134,7 @@ export function duration(value: unknown): number {
 /** MiB: a positive integer, or "128Mi", "256M", "1Gi" ("M" is read as MiB, as people mean it). */
 export function memory(value: unknown): number {
   if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
-  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(value) : null;
-  const scale: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024 };
-  const mib = match ? Math.ceil(Number(match[1]) * scale[match[2][0]]) : 0;
+  const mib = Math.ceil(sizeText(value) / 1024 ** 2);
   if (mib <= 0) throw new Expected('MiB as a positive integer, or a string like "128Mi" or "256M"');
   return mib;
 }
@@ -144,13 +142,18 @@ export function memory(value: unknown): number {
 /** Bytes: a positive integer, or "512Ki", "100Mi", "1Gi" ("M" is read as MiB, as for memory). */
 export function bytes(value: unknown): number {
   if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
-  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(value) : null;
-  const scale: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-  const size = match ? Math.ceil(Number(match[1]) * scale[match[2][0]]) : 0;
+  const size = sizeText(value);
   if (size <= 0) {
     throw new Expected('bytes as a positive integer, or a string like "100Mi" or "1Gi"');
   }
   return size;
+}
+
+/** Bytes in "512Ki", "100Mi", "1Gi" (K, M, G are read as KiB, MiB, GiB); 0 if not a size. */
+function sizeText(value: unknown): number {
+  const match = typeof value === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(value) : null;
+  const scale: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  return match ? Math.ceil(Number(match[1]) * scale[match[2][0]]) : 0;
 }
 
 /** `min` may not exceed `max` (default 4). */
