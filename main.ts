@@ -1,7 +1,7 @@
 /**
- * The `qfaas` executable. `qfaas worker` is the worker process the invoker
- * starts by re-executing this same program (so a compiled qfaas starts its
- * workers the same way); it loads only the watchdog, never the CLI.
+ * The `qfaas` program. `qfaas worker` is the worker process the invoker starts
+ * by re-executing this same program on the same Deno runtime; it loads only
+ * the watchdog, never the CLI.
  *
  * @module
  */
@@ -12,8 +12,7 @@ if (import.meta.main) {
     await import("./watchdog/main.ts");
   } else {
     // Not a literal: a worker's module graph (which it runs from the cache only)
-    // then holds the watchdog alone, never the CLI and its packages. `deno task
-    // compile` embeds cli/mod.ts with --include for the same reason.
+    // then holds the watchdog alone, never the CLI and its packages.
     const cli = "./cli/mod.ts";
     const { main } = await import(cli);
     await main();

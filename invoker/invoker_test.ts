@@ -47,6 +47,34 @@ Deno.test("invoker: a worker is this same program re-executed with the worker su
   assert.ok(!argv.some((arg) => arg.endsWith("watchdog/main.ts")), argv.join(" "));
 });
 
+// Why workers run on a full runtime with their own flags, never as a compiled binary
+// (whose grant is fixed at build time): a broad grant cannot be narrowed from inside.
+Deno.test("invoker: a process granted all reads cannot revoke one path (so each worker gets its grant as flags)", async () => {
+  const probe = `
+    await Deno.permissions.revoke({ name: "read", path: "/etc" });
+    Deno.readTextFileSync("/etc/hostname");
+    console.log("still readable");`;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, probe);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--no-config", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(output.stdout).trim(), "still readable");
+    // The same revoke does narrow a grant that named the path: the flag is the boundary.
+    const narrow = await new Deno.Command(Deno.execPath(), {
+      args: ["run", `--allow-read=/etc,${file}`, "--no-config", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.match(new TextDecoder().decode(narrow.stderr), /NotCapable/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
 Deno.test("invoker: without pre-seeding, a new worker's first connection is a full handshake; the next resumes in 0-RTT", async () => {
   await using bed = invokerWith({ preseed: false, connection: "new" });
   const first = await bed.call("/one");

@@ -68,12 +68,13 @@ const PROJECT = new URL("..", import.meta.url).pathname;
 let counter = 0;
 
 /**
- * The command that starts a worker: this same program with the worker
- * subcommand. A compiled qfaas re-executes itself (its flags were fixed at
- * compile time); under `deno run`, the runtime runs main.ts again with `runFlags`.
+ * The command that starts a worker: this same program (main.ts) with the worker
+ * subcommand, on the same full Deno runtime, with `runFlags` (its config and its
+ * own permission grant). Always a full runtime, never a compiled binary: a
+ * compiled binary's grant is fixed at build time and cannot be narrowed per
+ * worker (see the README, "One program, one runtime").
  */
 export function workerCommand(runFlags: readonly string[]): string[] {
-  if (Deno.build.standalone) return [Deno.execPath(), WORKER_SUBCOMMAND];
   return [Deno.execPath(), "run", ...runFlags, MAIN, WORKER_SUBCOMMAND];
 }
 
@@ -237,8 +238,7 @@ export async function spawnWorker(
       maxBodyBytes: spec.maxBodyBytes,
     }),
     // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
-    // after traffic (measured), and requests got no slower. Through the
-    // environment, which a compiled qfaas honours as `deno run` does.
+    // after traffic (measured), and requests got no slower.
     DENO_V8_FLAGS: `--max-old-space-size=${
       spec.memoryMiB ?? DEFAULTS.memoryMiB
     },--max-semi-space-size=1`,
