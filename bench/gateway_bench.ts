@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { H3Client } from "../h3/mod.ts";
-import { devCa } from "../store/mod.ts";
+import { devCa } from "../pki/mod.ts";
 import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 import { readLines } from "./lines.ts";
 import { machineInfo } from "./machine.ts";

@@ -8,7 +8,8 @@
  * @module
  */
 import { Invoker } from "../invoker/mod.ts";
-import { createCa, MemoryStore } from "../store/mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 import { machineInfo } from "./machine.ts";
 

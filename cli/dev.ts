@@ -18,7 +18,8 @@ import {
   prepareFunction,
   type WorkerLogLine,
 } from "../invoker/mod.ts";
-import { cacheDir, devCa, devTicketKey, MemoryStore } from "../store/mod.ts";
+import { cacheDir, devCa, devTicketKey } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 import {
   DEFAULTS,
   describeEmpty,

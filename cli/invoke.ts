@@ -8,7 +8,8 @@
  */
 import { defineCommand } from "citty";
 import { H3Client, type H3Result, type SessionStore } from "../h3/mod.ts";
-import { cacheDir, devCa, FileStore } from "../store/mod.ts";
+import { cacheDir, devCa } from "../pki/mod.ts";
+import { FileStore } from "../store/mod.ts";
 
 /** What one invocation sends, parsed from the command line. */
 export interface InvokeRequest {

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Invoker } from "../invoker/mod.ts";
-import { createCa, MemoryStore } from "../store/mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 import { type DiscoveredFunction, discoverFunctions } from "../config/mod.ts";
 import { scaffold, type ScaffoldLang } from "./scaffold.ts";
 

@@ -15,7 +15,8 @@ import {
   type WorkerPlacement,
 } from "../invoker/mod.ts";
 import { mintSession, quicheEngine, type SocketBuffers, TICKET_KEY_LENGTH } from "../quic/mod.ts";
-import { type CertificateAuthority, issueLeaf, type ZeroRttStore } from "../store/mod.ts";
+import { type CertificateAuthority, issueLeaf } from "../pki/mod.ts";
+import { type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
 import { type IngressInfo, listen, type ListenOptions } from "./listeners.ts";
 import { GatewayTelemetry } from "./telemetry.ts";

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { H3Client, NONCE_HEADER } from "../h3/mod.ts";
 import type { InvokerFunction } from "../invoker/mod.ts";
-import { createCa, MemoryStore } from "../store/mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 import { type Gateway, startGateway } from "./mod.ts";
 
 const ca = await createCa("QFaaS gateway test CA");

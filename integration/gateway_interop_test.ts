@@ -2,7 +2,8 @@
 // write: ngtcp2's gtlsclient and headless Chromium.
 import assert from "node:assert/strict";
 import { type Gateway, startGateway } from "../gateway/mod.ts";
-import { createCa, MemoryStore, spkiSha256 } from "../store/mod.ts";
+import { createCa, spkiSha256 } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 import { chromiumResult, gtlsclient, tempDir } from "./_peers.ts";
 
 const ca = await createCa("QFaaS interop CA");

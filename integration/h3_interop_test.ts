@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { H3Client, type H3RequestInfo, serveH3 } from "../h3/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import { trustDomain } from "../quic/testing.ts";
-import { spkiSha256 } from "../store/mod.ts";
+import { spkiSha256 } from "../pki/mod.ts";
 import {
   binary,
   chromiumResult,

@@ -9,7 +9,8 @@
  */
 import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
-import type { CertificateAuthority, ZeroRttStore } from "../store/mod.ts";
+import type { CertificateAuthority } from "../pki/mod.ts";
+import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
 import { FunctionPool, type Lease, type StartFailure } from "./pool.ts";
 import {

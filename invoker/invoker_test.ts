@@ -1,7 +1,8 @@
 // The invoker with real worker processes over real sockets.
 import assert from "node:assert/strict";
 import { Invoker, type InvokerFunction, type WorkerLogLine } from "./mod.ts";
-import { createCa, MemoryStore } from "../store/mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
 
 const ca = await createCa("QFaaS test CA");
 const module = new URL("./testdata/function.ts", import.meta.url).pathname;

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { findProjectFiles, type FunctionDefinition, workerDenoConfig } from "../config/mod.ts";
-import { cacheDir } from "../store/mod.ts";
+import { cacheDir } from "../pki/mod.ts";
 
 const PROJECT = new URL("..", import.meta.url).pathname;
 const WATCHDOG = new URL("../watchdog/main.ts", import.meta.url).pathname;

@@ -8,7 +8,8 @@
  */
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
-import { type CertificateAuthority, issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
+import { type CertificateAuthority } from "../pki/mod.ts";
+import { issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
   encodeWorkerEnv,

@@ -1,6 +1,6 @@
 // Test helpers shared by quic/ tests: a throwaway trust domain and stream I/O.
-import { createCa, issueLeaf } from "../store/mod.ts";
-import type { CertificateAuthority, CertifiedKey } from "../store/mod.ts";
+import { createCa, issueLeaf } from "../pki/mod.ts";
+import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
 import type {
   QuicClient,
   QuicConn,

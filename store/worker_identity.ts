@@ -8,7 +8,7 @@
  * @module
  */
 import { mintSession, type QuicLimits, TICKET_KEY_LENGTH } from "../quic/mod.ts";
-import { type CertificateAuthority, issueLeaf } from "./certs.ts";
+import { type CertificateAuthority, issueLeaf } from "../pki/mod.ts";
 
 /** Everything a worker needs for TLS and 0-RTT, and the session its clients offer it. */
 export interface WorkerIdentity {

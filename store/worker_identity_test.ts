@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { issueWorkerIdentity } from "./worker_identity.ts";
-import { createCa } from "./certs.ts";
+import { createCa } from "../pki/mod.ts";
 import { quicheEngine } from "../quic/mod.ts";
 import { command, spawnServer } from "../quic/testing.ts";
 

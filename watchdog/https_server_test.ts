@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCa, issueLeaf } from "../store/mod.ts";
+import { createCa, issueLeaf } from "../pki/mod.ts";
 import { serveHttps } from "./https_server.ts";
 
 Deno.test("serveHttps: answers over TLS with the handler's response, body and headers", async () => {

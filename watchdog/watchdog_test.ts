@@ -1,7 +1,8 @@
 // The watchdog as a real worker process, reached over each transport.
 import assert from "node:assert/strict";
 import { H3Client } from "../h3/mod.ts";
-import { createCa, issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
 import { NONCE_HEADER } from "../h3/mod.ts";
 import { readReady } from "./ready.ts";
 

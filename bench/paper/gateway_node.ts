@@ -6,7 +6,8 @@
 import { type Transport, TRANSPORTS } from "../report/mod.ts";
 import { discoverFunctions } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
-import { createCa, MemoryStore } from "../../store/mod.ts";
+import { createCa } from "../../pki/mod.ts";
+import { MemoryStore } from "../../store/mod.ts";
 import { type GatewayUrls, hop, paperFunctions } from "./functions.ts";
 import { serveLines } from "./json_lines.ts";
 

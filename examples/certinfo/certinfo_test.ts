@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import type { InvokerFunction } from "../../invoker/mod.ts";
-import { type CertifiedKey, createCa, issueLeaf, MemoryStore } from "../../store/mod.ts";
+import { type CertifiedKey, createCa, issueLeaf } from "../../pki/mod.ts";
+import { MemoryStore } from "../../store/mod.ts";
 
 const APP = new URL(".", import.meta.url).pathname;
 const TRANSPORTS = ["h3", "tls", "tcp"] as const;

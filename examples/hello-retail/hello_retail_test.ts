@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import { prepareFunction, type WorkerLogLine } from "../../invoker/mod.ts";
-import { type CertificateAuthority, createCa, MemoryStore } from "../../store/mod.ts";
+import { type CertificateAuthority, createCa } from "../../pki/mod.ts";
+import { MemoryStore } from "../../store/mod.ts";
 import { DATA_ENV, outboxPath } from "./_shared/config.ts";
 import { type Table, withDb } from "./_shared/db.ts";
 import type {

@@ -5,7 +5,8 @@ import sharp from "sharp";
 import { discoverFunctions } from "../../config/mod.ts";
 import { type Gateway, startGateway } from "../../gateway/mod.ts";
 import type { InvokerFunction } from "../../invoker/mod.ts";
-import { createCa, MemoryStore } from "../../store/mod.ts";
+import { createCa } from "../../pki/mod.ts";
+import { MemoryStore } from "../../store/mod.ts";
 
 const APP = new URL(".", import.meta.url).pathname;
 const TRANSPORTS = ["h3", "tls", "tcp"] as const;

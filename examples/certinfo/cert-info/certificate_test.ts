@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createCa, issueLeaf } from "../../../store/mod.ts";
+import { createCa, issueLeaf } from "../../../pki/mod.ts";
 import { readCertificate } from "./certificate.ts";
 
 function pemToDer(pem: string): Uint8Array {

@@ -1,0 +1,12 @@
+/**
+ * The pki room: the local trust domain. The dev CA (created once, kept 0600
+ * under the user's cache directory), the leaf certificates it signs, and the
+ * dev gateway's session ticket key kept beside it. Only the gateway process
+ * reads these files; workers receive their own leaf over a pipe.
+ *
+ * @module
+ */
+export { createCa, issueLeaf, loadCa, spkiSha256 } from "./certs.ts";
+export type { CertificateAuthority, CertifiedKey, LeafOptions } from "./certs.ts";
+export { cacheDir, devCa } from "./dev_ca.ts";
+export { devTicketKey, TICKET_KEY_FILE } from "./ticket_key.ts";
