@@ -2,8 +2,9 @@
  * `deno task test`: installs what the tests need, runs them, and ends with a
  * plain "tests: N passed, N failed" line. Works on a fresh clone: Deno comes
  * from npm (`npx -y deno@<pin>`), npm packages from deno.json, and the
- * interop peers (ngtcp2-client, ngtcp2-server, chromium) and the test bed's
- * tools (iproute2, iputils-ping, gcc, libc6-dev) from Debian when running as root.
+ * interop peers (ngtcp2-client, ngtcp2-server, chromium), the upstream
+ * sandbox (bubblewrap) and the test bed's tools (iproute2, iputils-ping, gcc,
+ * libc6-dev) from Debian when running as root.
  *
  * Extra arguments go to `deno test` (for example a path or `--filter`).
  *
@@ -17,13 +18,15 @@ async function run(cmd: string, args: string[]): Promise<number> {
 
 /**
  * Debian packages the tests drive: real HTTP/3 peers that nobody here wrote,
- * and the paper bench's test bed (namespaces, ping, and a C compiler for the
- * delay line). Each is found by a file it installs.
+ * the sandbox upstreams run in (bwrap: integration/containment_upstream_test.ts
+ * and watchdog/sandbox_test.ts), and the paper bench's test bed (namespaces,
+ * ping, and a C compiler for the delay line). Each is found by a file it installs.
  */
 const DEBIAN = [
   { file: "gtlsclient", pkg: "ngtcp2-client" },
   { file: "gtlsserver", pkg: "ngtcp2-server" },
   { file: "chromium", pkg: "chromium" },
+  { file: "bwrap", pkg: "bubblewrap" },
   { file: "ip", pkg: "iproute2" },
   { file: "ping", pkg: "iputils-ping" },
   { file: "gcc", pkg: "gcc" },
