@@ -2,7 +2,9 @@
  * The gateway's HTTP API, OpenFaaS-compatible: `/function/{name}[/path]`
  * (any method, query string kept), `/system/functions` and
  * `/system/function/{name}`, `/healthz` and `/metrics`. The same Hono app
- * answers on every listener: HTTP/1.1, HTTPS and HTTP/3.
+ * answers on every listener: HTTP/1.1, HTTPS and HTTP/3. Given `systemAuth`,
+ * `/system/*` and `/metrics` want its credentials (gateway/system_auth.ts);
+ * function routes and `/healthz` stay open, as in OpenFaaS.
  *
  * Request bodies stream through to the worker: the size limit (the
  * function's `maxBodyBytes`, else the gateway's) is checked against a
@@ -16,6 +18,7 @@ import type { Context } from "hono";
 import { type FunctionNotFound, type Invoker, type InvokerFunction } from "../invoker/mod.ts";
 import { boundBody } from "../watchdog/mod.ts";
 import { CONTENT_TYPE } from "./metrics.ts";
+import { type SystemAuth, systemAuthMiddleware } from "./system_auth.ts";
 import type { GatewayTelemetry } from "./telemetry.ts";
 
 /** Limits on what end users may send. */
@@ -38,6 +41,11 @@ export interface GatewayAppOptions {
   telemetry: GatewayTelemetry;
   /** Request limits. */
   limits?: GatewayLimits;
+  /**
+   * Credentials `/system/*` and `/metrics` require (basic or bearer); absent,
+   * they are open. Give them when the gateway listens beyond loopback.
+   */
+  systemAuth?: SystemAuth;
 }
 
 /** Function names: lowercase DNS labels, as OpenFaaS requires. */
@@ -91,6 +99,12 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  if (options.systemAuth) {
+    const guard = systemAuthMiddleware(options.systemAuth);
+    app.use("/system/*", guard);
+    app.use("/metrics", guard);
+  }
 
   app.get(
     "/metrics",
