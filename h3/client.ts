@@ -16,6 +16,7 @@ import type {
   QuicClient,
   QuicConn,
   QuicEngine,
+  QuicIdentity,
   QuicLimits,
   QuicStreamError,
   QuicStreamLike,
@@ -33,7 +34,7 @@ import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection } from "./qpack.ts";
-import { NONCE_HEADER } from "./replay_guard.ts";
+import { newNonce, NONCE_HEADER } from "./replay_guard.ts";
 import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
 /** When a request may travel in 0-RTT early data. */
@@ -51,6 +52,11 @@ export interface SessionStore {
 export interface H3ClientOptions extends H3SessionOptions {
   /** PEM CA bundle that server certificates must chain to. */
   ca: string;
+  /**
+   * The client certificate and key to present to servers that require one
+   * (mutual TLS). Sessions resumed later carry it without sending it again.
+   */
+  identity?: QuicIdentity;
   /** QUIC engine; default quiche. */
   engine?: QuicEngine;
   /** Which requests may go out in 0-RTT. Default "all" (servers defend against replay). */
@@ -322,7 +328,7 @@ export class H3Client {
     const reset = streamReset(stream);
     const lines = requestLines(request.method, url, withLength(request.headers, send.body));
     if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
-      lines.push([NONCE_HEADER, crypto.randomUUID().replaceAll("-", "")]);
+      lines.push([NONCE_HEADER, newNonce()]);
     }
     const sender = sendRequest(
       stream,
@@ -460,7 +466,7 @@ export class H3Client {
       hostname: target.hostname,
       port: target.port,
       serverName: target.serverName ?? url.hostname.replace(/^\[|\]$/g, ""),
-      tls: { ca: this.#options.ca },
+      tls: { ca: this.#options.ca, identity: this.#options.identity },
       alpn: ["h3"],
       limits: this.#options.limits,
       session: mayBeEarly ? this.#sessions.get(origin) : undefined,

@@ -5,6 +5,14 @@
  * non-idempotent request without one, gets 425 Too Early and is retried by
  * the client after the handshake, when replay is no longer possible.
  *
+ * Memory alone is not enough where the ticket key outlives the process (the
+ * dev gateway keeps its key on disk, so that clients resume across restarts):
+ * a flight recorded before a restart would find a guard that has seen nothing.
+ * So a nonce says when it was made (`newNonce`), and a guard admits only
+ * nonces made since it started, and not after now (a small allowance for
+ * clocks ahead): the same rule as Google QUIC's strike register. Expired
+ * nonces can then be forgotten safely too.
+ *
  * @module
  */
 
@@ -13,16 +21,41 @@ export const NONCE_HEADER = "x-qfaas-nonce";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
+/** How far ahead of ours a client's clock may be (another host's); same host: none. */
+const CLOCK_ALLOWANCE_MS = 5_000;
+
+/** `<ms since the epoch, base 36>.<96 random bits, hex>`. */
+const NONCE = /^([0-9a-z]{1,11})\.[0-9a-f]{24,64}$/;
+
+/** A single-use nonce for a request sent in 0-RTT: when it was made, and 96 random bits. */
+export function newNonce(now = Date.now()): string {
+  const random = crypto.getRandomValues(new Uint8Array(12));
+  return `${now.toString(36)}.${
+    Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")
+  }`;
+}
+
+/** When `nonce` was made, or null if it is not one of ours. */
+function madeAt(nonce: string): number | null {
+  const match = NONCE.exec(nonce);
+  return match ? parseInt(match[1], 36) : null;
+}
+
 /** Remembers early-data nonces for a window (the ticket lifetime), with a bound on memory. */
 export class ReplayGuard {
   #seen = new Map<string, number>();
   #windowMs: number;
   #maxEntries: number;
+  #since: number;
 
-  /** `windowMs`: how long a nonce is remembered; `maxEntries` bounds memory. */
-  constructor(options: { windowMs: number; maxEntries?: number }) {
+  /**
+   * `windowMs`: how long a nonce is remembered (and how old one may be);
+   * `maxEntries` bounds memory; `since`: the earliest nonce admitted (default: now).
+   */
+  constructor(options: { windowMs: number; maxEntries?: number; since?: number }) {
     this.#windowMs = options.windowMs;
     this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#since = options.since ?? Date.now();
   }
 
   /**
@@ -36,9 +69,13 @@ export class ReplayGuard {
   ): boolean {
     if (!earlyData) return true;
     const nonce = request.headers.get(NONCE_HEADER);
-    if (nonce === null || nonce.length < 16) {
-      return IDEMPOTENT.has(request.method) && nonce === null;
-    }
+    if (nonce === null) return IDEMPOTENT.has(request.method);
+    const made = madeAt(nonce);
+    if (made === null) return false;
+    // Made before this guard started (a flight recorded before a restart), too old
+    // to be remembered still, or in the future.
+    const earliest = Math.max(this.#since, now - this.#windowMs);
+    if (made < earliest || made > now + CLOCK_ALLOWANCE_MS) return false;
     this.#expire(now);
     if (this.#seen.has(nonce)) return false;
     // Full: refuse rather than forget a nonce that might still be replayed.
