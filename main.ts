@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { WORKER_SUBCOMMAND } from "./watchdog/worker_env.ts";
+import { WORKER_SUBCOMMAND } from "./watchdog/contract.ts";
 
 if (import.meta.main) {
   if (Deno.args[0] === WORKER_SUBCOMMAND) {

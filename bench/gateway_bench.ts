@@ -125,6 +125,7 @@ async function startDev(dir: string) {
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchReport> {
   const recorder = new Recorder();
   const dir = await functionsDir(options.coldRuns);
+  // Created here on a fresh machine (qfaas dev would create the same one); the cert is all it uses.
   const ca = await devCa();
   const https = Deno.createHttpClient({ caCerts: [ca.cert] });
   const h3 = new H3Client({ ca: ca.cert });

@@ -20,7 +20,11 @@
  */
 import { H3Client, type H3ClientOptions } from "../h3/mod.ts";
 
-/** How a worker reaches the gateway, read from its environment. */
+/**
+ * How a worker reaches the gateway. The watchdog builds it from the secrets on
+ * its stdin (watchdog/contract.ts) and installs it (`installGatewayLink`);
+ * function code never sees it, since it holds the worker's key.
+ */
 export interface GatewayLink {
   /** The gateway's internal HTTP/3 origin, e.g. https://localhost:40123. */
   url: string;
@@ -30,32 +34,24 @@ export interface GatewayLink {
   session: Uint8Array | null;
   /** Where the gateway's "localhost" is when it runs on another host; default 127.0.0.1. */
   address?: string;
+  /**
+   * The worker's own certificate and key (PEM): the gateway's internal
+   * listener admits only workers (mutual TLS). Presented on a full
+   * handshake; a resumed session — the minted one included — already carries
+   * a worker certificate. Never read from the environment.
+   */
+  identity?: { cert: string; key: string };
 }
 
 /** The environment variables the invoker gives every worker. */
 export const GATEWAY_ENV = {
+  /** Where a function's plain `fetch` reaches the gateway (the internal origin by default). */
   url: "QFAAS_GATEWAY_URL",
-  session: "QFAAS_GATEWAY_SESSION",
+  /** Where the gateway's "localhost" is when it runs on another host. */
   address: "QFAAS_GATEWAY_ADDRESS",
+  /** PEM CA the gateway's certificate chains to (public). */
   ca: "QFAAS_CA",
 } as const;
-
-/**
- * Reads the HTTP/3 gateway link from an environment; null outside a QFaaS
- * worker, or when the gateway URL given is plain HTTP or HTTPS over TCP.
- */
-export function gatewayLink(env: Record<string, string | undefined>): GatewayLink | null {
-  const url = env[GATEWAY_ENV.url];
-  const ca = env[GATEWAY_ENV.ca];
-  if (!url || !ca || !url.startsWith("https:") || !env[GATEWAY_ENV.session]) return null;
-  const session = env[GATEWAY_ENV.session];
-  return {
-    url: new URL(url).origin,
-    ca,
-    session: session ? Uint8Array.fromBase64(session) : null,
-    ...(env[GATEWAY_ENV.address] ? { address: env[GATEWAY_ENV.address] } : {}),
-  };
-}
 
 /**
  * An HTTP/3 client for the gateway whose session store starts with the minted
@@ -71,6 +67,7 @@ export function gatewayClient(
   return new H3Client({
     ...options,
     ca: link.ca,
+    identity: link.identity,
     sessions,
     // The gateway's certificate names localhost; it listens on loopback unless placed elsewhere.
     resolve: (url) => ({
@@ -81,7 +78,7 @@ export function gatewayClient(
   });
 }
 
-/** The worker's one HTTP/3 gateway client, shared by `invoke` and the routed `fetch`. */
+/** The worker's link and its one HTTP/3 gateway client, shared by `invoke` and the routed `fetch`. */
 let shared: { link: GatewayLink; client: H3Client } | null = null;
 
 /** How `invoke` reaches the gateway: its origin and the fetch to use. */
@@ -90,25 +87,19 @@ interface GatewayTarget {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
 }
 
-/** Read from the environment once: HTTP/3 with the minted session, else plain HTTP(S). */
-let target: GatewayTarget | null = null;
-
+/** HTTP/3 over the installed link, else plain HTTP(S) to the environment's gateway URL. */
 function gatewayTarget(): GatewayTarget {
-  if (target) return target;
-  const env = Deno.env.toObject();
-  const link = gatewayLink(env);
-  if (link) {
-    shared ??= { link, client: gatewayClient(link) };
-    const h3 = shared.client;
-    return target = { base: link.url, fetch: (url, init) => h3.fetch(url, init) };
+  if (shared) {
+    const { link, client } = shared;
+    return { base: link.url, fetch: (url, init) => client.fetch(url, init) };
   }
-  const url = env[GATEWAY_ENV.url];
+  const url = Deno.env.get(GATEWAY_ENV.url);
   if (!url) {
     throw new Error(
       `Cannot invoke a function: ${GATEWAY_ENV.url} is not set (run inside qfaas dev, or set it)`,
     );
   }
-  return target = { base: new URL(url).origin, fetch: (to, init) => fetch(to, init) };
+  return { base: new URL(url).origin, fetch: (to, init) => fetch(to, init) };
 }
 
 /**
@@ -122,18 +113,32 @@ export function invoke(name: string, init?: RequestInit): Promise<Response> {
 }
 
 /**
- * Routes `fetch` calls for the gateway's origin through the worker's HTTP/3
- * client (the one `invoke` uses), so functions that call the gateway with
- * plain `fetch` ride 0-RTT unchanged. Other origins go to the original `fetch`.
+ * Installs the worker's link (the watchdog does, once, before its function
+ * loads): `invoke` then rides it, and so do `fetch` calls for the gateway's
+ * origin, so functions that call the gateway with plain `fetch` ride 0-RTT
+ * unchanged. Other origins go to the original `fetch`.
  */
-export function installGatewayFetch(link: GatewayLink): void {
+export function installGatewayLink(link: GatewayLink): void {
+  if (shared) throw new Error("Cannot install a gateway link: this worker has one");
+  shared = { link, client: gatewayClient(link) };
+  const { client } = shared;
   const original = globalThis.fetch;
   globalThis.fetch = (input: string | URL | Request, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
     if (!url.startsWith(`${link.url}/`) && url !== link.url) return original(input, init);
-    shared ??= { link, client: gatewayClient(link) };
-    return shared.client.fetch(input, init);
+    return client.fetch(input, init);
   };
+}
+
+/**
+ * A new HTTP/3 client over this worker's link, with its own options (for
+ * example `pool: false`, a new connection per call, as the paper's chain
+ * measures); null outside a worker with a link.
+ */
+export function workerGatewayClient(
+  options: Pick<H3ClientOptions, "pool" | "earlyData"> = {},
+): H3Client | null {
+  return shared ? gatewayClient(shared.link, options) : null;
 }
 
 /** A loopback HTTP/1.1 endpoint that forwards to the gateway over HTTP/3. */

@@ -3,13 +3,21 @@
  * through a gateway (HTTP/1.1, HTTPS and HTTP/3), prints where, prefixes each
  * function's output with its coloured name, and reloads a function when its
  * files change: new requests go to the new code at once, while requests in
- * flight finish on the old workers.
+ * flight finish on the old workers. Bound beyond loopback, it guards
+ * `/system/*` and `/metrics` with a password made for the run and printed once.
  *
  * @module
  */
 import { defineCommand } from "citty";
 import { relative, resolve, sep as SEPARATOR } from "node:path";
-import { type Gateway, startGateway } from "../gateway/mod.ts";
+import {
+  type Gateway,
+  generateSystemAuth,
+  isLoopbackHost,
+  startGateway,
+  SYSTEM_PASSWORD_ENV,
+  type SystemAuth,
+} from "../gateway/mod.ts";
 import { SOCKET_BUFFER_BYTES, type SocketBuffers } from "../quic/mod.ts";
 import {
   FunctionUnavailable,
@@ -18,6 +26,7 @@ import {
   prepareFunction,
   type WorkerLogLine,
 } from "../invoker/mod.ts";
+import { unsandboxedNotice } from "../watchdog/mod.ts";
 import { cacheDir, devCa, devTicketKey } from "../pki/mod.ts";
 import { MemoryStore } from "../store/mod.ts";
 import {
@@ -48,6 +57,12 @@ export interface DevOptions {
   print?: (line: string) => void;
   /** Colour function names. Default: when stdout is a terminal and NO_COLOR is unset. */
   color?: boolean;
+  /**
+   * Require credentials on `/system/*` and `/metrics` (basic auth as `admin`,
+   * or a bearer token): a password is made for this run and printed once.
+   * Default: when `hostname` is not loopback.
+   */
+  auth?: boolean;
 }
 
 /** A running dev server. */
@@ -56,6 +71,8 @@ export interface DevServer {
   readonly gateway: Gateway;
   /** The functions being served, by name. */
   readonly functions: ReadonlyMap<string, DiscoveredFunction>;
+  /** The credentials `/system/*` and `/metrics` require, or null when they are open. */
+  readonly systemAuth: SystemAuth | null;
   /** Resolves after the next reload has been applied (for tests and tools). */
   nextReload(): Promise<string[]>;
   /** Stops watching, drains and stops everything. */
@@ -104,6 +121,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   };
   const onWorkerLog = (line: WorkerLogLine) => print(`${label(line.function)} ${line.text}`);
 
+  const hostname = options.hostname ?? "127.0.0.1";
+  // Kept in this process only: a restart is a rotation, and no secret is left on disk.
+  const systemAuth = (options.auth ?? !isLoopbackHost(hostname)) ? generateSystemAuth() : null;
   const started = performance.now();
   const gateway = await startGateway({
     functions: prepared.map(described),
@@ -111,11 +131,12 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     ticketKey: await devTicketKey(),
     store: new MemoryStore(),
     listen: {
-      hostname: options.hostname,
+      hostname,
       httpPort: options.httpPort ?? 8080,
       httpsPort: options.httpsPort ?? 8443,
     },
     onWorkerLog,
+    systemAuth: systemAuth ?? undefined,
   });
   const readyMs = performance.now() - started;
 
@@ -132,8 +153,14 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   print(`  HTTPS     ${gateway.https}   HTTP/3 on UDP port ${gateway.h3Port}`);
   print(`  CA        ${cacheDir()}/ca/ca.pem   (curl --cacert it, or --http3)`);
   print(`  metrics   ${gateway.http}/metrics    functions ${gateway.http}/system/functions`);
+  for (const line of systemAuthLines(systemAuth, hostname, gateway.http ?? gateway.https)) {
+    print(line);
+  }
   const buffers = socketBufferHint(gateway.socketBuffers);
   if (buffers) print(`! ${buffers}`);
+  const upstreams = [...functions.values()].filter((f) => f.fn.upstream).map((f) => f.fn.name);
+  const unsandboxed = await unsandboxedNotice(upstreams);
+  if (unsandboxed) print(`! ${unsandboxed}`);
   const first = functions.has("echo") ? "echo" : [...functions.keys()][0];
   print(`Try: qfaas invoke ${first} -d hi`);
 
@@ -249,6 +276,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   return {
     gateway,
     functions,
+    systemAuth,
     nextReload: () => new Promise((resolve) => reloads.push(resolve)),
     async stop() {
       watcher?.close();
@@ -256,6 +284,30 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       await gateway.shutdown();
     },
   };
+}
+
+/**
+ * What `qfaas dev` prints about the admin API's credentials: the user and the
+ * password, a curl example and the `qfaas list` line; a warning when a gateway
+ * bound beyond loopback leaves them open (`--no-auth`); nothing on loopback.
+ */
+export function systemAuthLines(
+  auth: SystemAuth | null,
+  hostname: string,
+  origin: string | null,
+): string[] {
+  if (auth === null) {
+    return isLoopbackHost(hostname) ? [] : [
+      `! --no-auth: /system/* and /metrics are open to anyone who can reach this host (bound to ${hostname})`,
+    ];
+  }
+  const base = origin ?? "http://HOST:PORT";
+  return [
+    `  auth      /system/* and /metrics need user ${auth.user}, password ${auth.password} (made for this run)`,
+    `            curl -u ${auth.user}:${auth.password} ${base}/system/functions` +
+    "   (or send the password as a Bearer token)",
+    `            ${SYSTEM_PASSWORD_ENV}=${auth.password} qfaas list --gateway ${base}`,
+  ];
 }
 
 /** How many functions are prepared at once (each is a `deno cache` process). */
@@ -334,6 +386,11 @@ export const devCommand = defineCommand({
       description: "HTTPS and HTTP/3 port (0: any)",
     },
     host: { type: "string", default: "127.0.0.1", description: "address to bind" },
+    auth: {
+      type: "boolean",
+      description:
+        "require a password on /system/* and /metrics (default: when --host is not loopback; --no-auth: never)",
+    },
     watch: { type: "boolean", default: true, description: "reload on change (--no-watch to stop)" },
     prewarm: {
       type: "boolean",
@@ -351,6 +408,7 @@ export const devCommand = defineCommand({
         httpsPort: port("https-port", args["https-port"]),
         watch: args.watch,
         prewarm: args.prewarm,
+        auth: args.auth,
       });
     } catch (error) {
       if (error instanceof NoFunctions) {

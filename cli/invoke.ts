@@ -8,7 +8,7 @@
  */
 import { defineCommand } from "citty";
 import { H3Client, type H3Result, type SessionStore } from "../h3/mod.ts";
-import { cacheDir, devCa } from "../pki/mod.ts";
+import { cacheDir, devCaCertificate } from "../pki/mod.ts";
 import { FileStore } from "../store/mod.ts";
 
 /** What one invocation sends, parsed from the command line. */
@@ -151,11 +151,11 @@ async function within(promise: Promise<void>, ms: number): Promise<void> {
  * on disk, and keeps the gateway's new session there before returning.
  */
 async function sendHttp3(request: InvokeRequest): Promise<Http3Outcome> {
-  const ca = await devCa();
+  const ca = await devCaCertificate();
   const store = await FileStore.open(`${cacheDir()}/invoke-sessions.json`);
   const sessions = new KeptSessions(store);
   const offered = sessions.get(new URL(request.url).origin) !== undefined;
-  const client = new H3Client({ ca: ca.cert, sessions });
+  const client = new H3Client({ ca, sessions });
   try {
     const result = await client.request(request.url, {
       method: request.method,

@@ -46,6 +46,11 @@ export function text(value: unknown): string {
   return value;
 }
 
+export function flag(value: unknown): boolean {
+  if (typeof value !== "boolean") throw new Expected("true or false");
+  return value;
+}
+
 export function record(value: unknown): Record<string, unknown> {
   if (!isRecord(value)) throw new Expected("a map");
   return value;

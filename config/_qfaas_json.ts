@@ -12,6 +12,7 @@ import {
   compact,
   duration,
   environment,
+  flag,
   httpUrl,
   integer,
   isRecord,
@@ -67,6 +68,7 @@ export const QFAAS_FIELDS = {
   connection: oneOf(["keep-alive", "new"] as const),
   early_data: oneOf(["all", "idempotent", "off"] as const),
   allow_write: list(text, "a list of paths (relative to the function's directory)"),
+  allow_ffi: flag,
   max_body: bytes,
 };
 
@@ -155,6 +157,7 @@ export async function fromConfig(
     connection: f.connection,
     earlyData: f.early_data,
     writable: f.allow_write?.map((path) => resolve(dir, path)),
+    allowFfi: f.allow_ffi || undefined,
     maxBodyBytes: f.max_body,
   });
   return { found: { fn, dir, source, runtime }, problems: [] };

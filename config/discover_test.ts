@@ -494,3 +494,19 @@ Deno.test("discover: allow_write paths resolve against the function's directory;
   ]);
   assert.match(messages(problems)[0], /field "allow_write" must be a list of paths/);
 });
+
+Deno.test("discover: allow_ffi is opt-in and must be true or false", async () => {
+  await using t = await tree({
+    "native/main.ts": HANDLER,
+    "native/qfaas.json": json({ allow_ffi: true }),
+    "plain/main.ts": HANDLER,
+    "bad/main.ts": HANDLER,
+    "bad/qfaas.json": json({ allow_ffi: "yes" }),
+  });
+  const { functions, problems } = await discoverFunctions(t.dir);
+  assert.deepEqual(functions.map((f) => [f.fn.name, f.fn.allowFfi]), [
+    ["native", true],
+    ["plain", undefined],
+  ]);
+  assert.match(messages(problems)[0], /field "allow_ffi" must be true or false/);
+});

@@ -43,6 +43,11 @@ export interface FunctionDefinition {
   maxBodyBytes?: number;
   /** Paths the function may write (files or directories); it may read them too. Default none. */
   writable?: string[];
+  /**
+   * The function keeps FFI (`allow_ffi`: native addons such as sharp). This
+   * lifts containment for it: native code can read anything its user can.
+   */
+  allowFfi?: boolean;
   /** Workers kept warm even when idle. */
   min?: number;
   /** Most workers at once. */

@@ -4,6 +4,12 @@
  * on loopback for functions that call functions. Every new worker gets a
  * session minted for that internal listener, so its first call is 0-RTT.
  *
+ * The internal listener admits only workers (mutual TLS): a certificate from
+ * the dev CA with the worker role (store/worker_identity.ts issues one per
+ * worker), checked at the handshake, or carried by the session a worker
+ * resumes. The session minted for each new worker therefore records the
+ * worker's own certificate.
+ *
  * @module
  */
 import { GATEWAY_ENV } from "../chain/mod.ts";
@@ -15,9 +21,10 @@ import {
   type WorkerPlacement,
 } from "../invoker/mod.ts";
 import { mintSession, quicheEngine, type SocketBuffers, TICKET_KEY_LENGTH } from "../quic/mod.ts";
-import { type CertificateAuthority, issueLeaf } from "../pki/mod.ts";
+import { type CertificateAuthority, type CertifiedKey, issueLeaf, ROLE_EKU } from "../pki/mod.ts";
 import { type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
+import type { SystemAuth } from "./system_auth.ts";
 import { type IngressInfo, listen, type ListenOptions } from "./listeners.ts";
 import { GatewayTelemetry } from "./telemetry.ts";
 
@@ -57,6 +64,8 @@ export interface GatewayOptions {
   ticketKey?: Uint8Array;
   /** Request limits. */
   limits?: GatewayLimits;
+  /** Credentials `/system/*` and `/metrics` require (an exposed gateway); absent, they are open. */
+  systemAuth?: SystemAuth;
   /** Receives workers' output line by line; default: passed through to stderr. */
   onWorkerLog?: (line: WorkerLogLine) => void;
   /**
@@ -100,6 +109,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const internalTls = {
     ...leaf,
     ticketKey: crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH)),
+    // Workers only: BoringSSL verifies the chain, the listener the worker role.
+    clientAuth: { ca: ca.cert, extKeyUsage: ROLE_EKU.worker },
   };
   const internalHost = options.placement ? options.listen?.hostname : "127.0.0.1";
   if (!internalHost || internalHost === "0.0.0.0" || internalHost === "::") {
@@ -112,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: 0,
     tls: internalTls,
     alpn: ["h3"],
-    validateAddress: false, // workers only: loopback, or the bench's private links
+    validateAddress: false, // workers only (and authenticated): loopback, or private links
   });
   const internalUrl = `https://localhost:${internal.addr.port}`;
   const invoker: Invoker = new Invoker({
@@ -124,17 +135,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       [GATEWAY_ENV.url]: internalUrl,
       gateway_url: internalUrl, // the OpenFaaS name for it
       ...(options.placement ? { [GATEWAY_ENV.address]: internalHost } : {}),
-      [GATEWAY_ENV.session]: mintSession({
-        server: internalTls,
-        ca: ca.cert,
-        serverName: "localhost",
-        alpn: ["h3"],
-      }).toBase64(),
     }),
+    gateway: {
+      url: internalUrl,
+      // A session for the worker's first call, recording its certificate (see the module doc).
+      session: (worker: CertifiedKey) =>
+        mintSession({
+          server: internalTls,
+          ca: ca.cert,
+          serverName: "localhost",
+          alpn: ["h3"],
+          identity: { cert: worker.cert, key: worker.key },
+        }),
+    },
   });
   const telemetry = new GatewayTelemetry(() => invoker.workerCounts());
   for (const fn of options.functions) invoker.register(fn);
-  const app = createGatewayApp({ invoker, telemetry, limits: options.limits });
+  const app = createGatewayApp({
+    invoker,
+    telemetry,
+    limits: options.limits,
+    systemAuth: options.systemAuth,
+  });
   // 0-RTT data can be replayed by anyone on the path: a request in early data runs only
   // if it is idempotent or carries a nonce never seen before (both listeners, one memory).
   const replay = new ReplayGuard({ windowMs: REPLAY_WINDOW_MS });

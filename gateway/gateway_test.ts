@@ -1,9 +1,10 @@
 // The gateway end to end: real listeners, real worker processes, real clients.
 import assert from "node:assert/strict";
-import { H3Client, NONCE_HEADER } from "../h3/mod.ts";
+import { H3Client, newNonce, NONCE_HEADER } from "../h3/mod.ts";
 import type { InvokerFunction } from "../invoker/mod.ts";
-import { createCa } from "../pki/mod.ts";
-import { MemoryStore } from "../store/mod.ts";
+import { gatewayClient } from "../chain/mod.ts";
+import { createCa, invokerIdentity, issueLeaf } from "../pki/mod.ts";
+import { issueWorkerIdentity, MemoryStore } from "../store/mod.ts";
 import { type Gateway, startGateway } from "./mod.ts";
 
 const ca = await createCa("QFaaS gateway test CA");
@@ -130,7 +131,7 @@ Deno.test("gateway: a POST in 0-RTT runs once; without a nonce, or with a replay
     { earlyData: false, retried: true },
     "a non-idempotent request in 0-RTT without a nonce is refused, then resent in 1-RTT",
   );
-  const nonce = crypto.randomUUID().replaceAll("-", "");
+  const nonce = newNonce();
   assert.deepEqual(await post({ nonce }, "first"), { earlyData: true, retried: false });
   assert.deepEqual(await post({ nonce }, "replayed"), { earlyData: false, retried: true });
 
@@ -291,4 +292,40 @@ Deno.test("gateway: a 1 MB response arrives whole over HTTP/1.1 and HTTP/3", asy
   } finally {
     await client.close();
   }
+});
+
+Deno.test("gateway: the internal listener admits a worker's certificate and refuses no certificate, the invoker's, another CA's", async () => {
+  await using gw = await gateway();
+  const stranger = await createCa("Unrelated CA");
+  const [worker, invoker, foreign] = await Promise.all([
+    issueWorkerIdentity(ca, "echo-9"),
+    invokerIdentity(ca),
+    issueLeaf(stranger, { commonName: "echo-9", role: "worker" }),
+  ]);
+  const call = async (identity?: { cert: string; key: string }) => {
+    // As a worker's own client does (chain/mod.ts), with no session: a full handshake.
+    const client = gatewayClient({ url: gw.internalUrl, ca: ca.cert, session: null, identity });
+    try {
+      const response = await client.fetch(`${gw.internalUrl}/function/echo/inside`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      return `${response.status} ${await response.text()}`;
+    } finally {
+      await client.close();
+    }
+  };
+  const refusals: Array<[string, { cert: string; key: string } | undefined, string]> = [
+    ["no certificate", undefined, "certificate_required"],
+    ["the invoker's certificate", invoker, "access_denied"],
+    ["another CA's worker certificate", foreign, "unknown_ca"],
+  ];
+  for (const [who, identity, alert] of refusals) {
+    await assert.rejects(call(identity), (error: unknown) => {
+      assert.ok(String(error).includes(`CRYPTO_ERROR(${alert})`), `${who}: ${error}`);
+      return true;
+    });
+  }
+  const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+  assert.doesNotMatch(metrics, /qfaas_invocations_total\{function="echo"/, "nothing ran");
+  assert.equal(await call({ cert: worker.cert, key: worker.key }), "200 GET /inside\n");
 });

@@ -151,3 +151,19 @@ export async function startDev(
     throw error;
   }
 }
+
+/** Runs `qfaas invoke ARGS` to the end; fails with its output if it does not succeed. */
+export async function invoke(args: string[], env: Record<string, string>): Promise<string> {
+  const [program, argv] = qfaasArgv("deno", ["invoke", ...args]);
+  const { code, stdout, stderr } = await new Deno.Command(program, {
+    args: argv,
+    env,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  const out = decoder.decode(stdout);
+  if (code !== 0) {
+    throw new Error(`qfaas invoke ${args.join(" ")} failed:\n${out}${decoder.decode(stderr)}`);
+  }
+  return out;
+}

@@ -3,9 +3,7 @@
 // the cache directory. 0-RTT from the second call on, and across a restart of
 // `qfaas dev` on the same port.
 import assert from "node:assert/strict";
-import { type DevProcess, project, qfaasArgv, startDev } from "./_dev_process.ts";
-
-const decoder = new TextDecoder();
+import { type DevProcess, invoke, project, startDev } from "./_dev_process.ts";
 
 const ECHO = `export default {
   async fetch(request: Request): Promise<Response> {
@@ -14,19 +12,6 @@ const ECHO = `export default {
   },
 };
 `;
-
-/** Runs `qfaas invoke ARGS` to the end; fails with its output if it does not succeed. */
-async function invoke(args: string[], env: Record<string, string>): Promise<string> {
-  const [program, argv] = qfaasArgv("deno", ["invoke", ...args]);
-  const { code, stdout, stderr } = await new Deno.Command(program, {
-    args: argv,
-    env,
-    stdin: "null",
-  }).output();
-  const out = decoder.decode(stdout);
-  assert.equal(code, 0, `qfaas invoke ${args.join(" ")} failed:\n${out}${decoder.decode(stderr)}`);
-  return out;
-}
 
 /** The h3 request counters of a gateway, by early data. */
 async function h3Requests(dev: DevProcess): Promise<{ early: number; late: number }> {

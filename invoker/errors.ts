@@ -24,7 +24,9 @@ export class WorkerStartError extends Error {
     readonly output: readonly string[],
     reason: string,
   ) {
-    super(`function ${functionName} cannot start: ${firstErrorLine(output) ?? reason}`);
+    super(
+      `function ${functionName} cannot start: ${firstErrorLine(output) ?? reason}${hint(output)}`,
+    );
     this.name = "WorkerStartError";
   }
 
@@ -49,6 +51,13 @@ export class FunctionUnavailable extends Error {
   get functionName(): string {
     return this.cause.functionName;
   }
+}
+
+/** What to do about a start error the user can fix in configuration, if it is one. */
+function hint(output: readonly string[]): string {
+  return output.some((line) => line.includes("Requires ffi access"))
+    ? ` (it loads native code: set "allow_ffi": true in its qfaas.json, which lifts its containment)`
+    : "";
 }
 
 /** Deno's "error: …" line (or the first non-empty line), without colour codes. */

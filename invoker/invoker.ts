@@ -5,16 +5,22 @@
  * (spawn, connect, and the worker's function, total), `x-qfaas-worker`,
  * `x-qfaas-transport`, `x-qfaas-0rtt` and `x-qfaas-cold-start`.
  *
+ * Workers admit only the invoker (mutual TLS): over h3 and tls it presents
+ * its own certificate (`invokerIdentity`, role "invoker"), and the sessions
+ * minted for new workers carry that same certificate, so a cold worker's
+ * first request is still 0-RTT.
+ *
  * @module
  */
 import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
-import type { CertificateAuthority } from "../pki/mod.ts";
+import { type CertificateAuthority, type CertifiedKey, invokerIdentity } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
 import { FunctionPool, type Lease, type StartFailure } from "./pool.ts";
 import {
   type FunctionSpec,
+  type GatewayLinkSource,
   spawnWorker,
   type WorkerLogLine,
   type WorkerPlacement,
@@ -35,6 +41,11 @@ export interface InvokerOptions {
   onWorkerLog?: (line: WorkerLogLine) => void;
   /** Run workers on another host (a network namespace); default on loopback here. */
   placement?: WorkerPlacement;
+  /**
+   * The gateway's internal listener: each new worker gets its origin and a
+   * session minted for it on its stdin, with its other secrets.
+   */
+  gateway?: GatewayLinkSource;
 }
 
 /** Told when a function's worker fails to start (`failure` null: it started again after failing). */
@@ -65,14 +76,15 @@ export class Invoker {
   #functions = new Map<string, InvokerFunction>();
   #pools = new Map<string, FunctionPool>();
   #h3 = new Map<string, H3Client>();
-  #https: Deno.HttpClient;
+  /** The invoker's client certificate and key, once issued (`#ready()`). */
+  #identity: CertifiedKey | null = null;
+  #https: Deno.HttpClient | null = null;
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
 
   /** Creates an invoker; functions are added with `register`. */
   constructor(options: InvokerOptions) {
     this.#options = options;
-    this.#https = Deno.createHttpClient({ caCerts: [options.ca.cert] });
     this.#http = Deno.createHttpClient({});
   }
 
@@ -142,6 +154,7 @@ export class Invoker {
             env: this.#options.workerEnv?.(),
             onLog: this.#options.onWorkerLog,
             placement: this.#options.placement,
+            gateway: this.#options.gateway,
           }),
         {
           ...fn,
@@ -247,7 +260,7 @@ export class Invoker {
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
     await Promise.all([...this.#h3.values()].map((client) => client.close()));
-    this.#https.close();
+    this.#https?.close();
     this.#http.close();
   }
 
@@ -259,17 +272,16 @@ export class Invoker {
     const worker = lease.slot.worker;
     const url = new URL(request.url);
     const path = `${url.pathname}${url.search}`;
+    const identity = this.#identity ?? await this.#ready();
     if (worker.transport !== "h3") {
       const loopback = worker.address === "127.0.0.1";
       const base = worker.transport === "tls"
         ? `https://${loopback ? "localhost" : worker.address}:${worker.port}`
         : `http://${worker.address}:${worker.port}`;
       const client = fn.connection === "new"
-        ? Deno.createHttpClient(
-          worker.transport === "tls" ? { caCerts: [this.#options.ca.cert] } : {},
-        )
+        ? Deno.createHttpClient(worker.transport === "tls" ? this.#tlsOptions(identity) : {})
         : worker.transport === "tls"
-        ? this.#https
+        ? this.#https ??= Deno.createHttpClient(this.#tlsOptions(identity))
         : this.#http;
       try {
         const init = {
@@ -291,7 +303,7 @@ export class Invoker {
       }
     }
     const policy = fn.earlyData ?? "all";
-    const client = this.#client(policy, fn.connection === "new");
+    const client = this.#client(policy, fn.connection === "new", identity);
     // The client gives a request sent in 0-RTT a single-use nonce the worker checks.
     const result = await client.request(`https://${worker.name}:${worker.port}${path}`, {
       method: request.method,
@@ -302,11 +314,23 @@ export class Invoker {
     return { response: result.response, zeroRtt, done: result.done, connectMs: result.connectMs };
   }
 
+  /** Issues (once) the certificate the invoker presents to workers. */
+  async #ready(): Promise<CertifiedKey> {
+    return this.#identity = await invokerIdentity(this.#options.ca);
+  }
+
+  /** A TLS client's options: trust the dev CA, present the invoker's certificate. */
+  #tlsOptions(identity: CertifiedKey): Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem {
+    return { caCerts: [this.#options.ca.cert], cert: identity.cert, key: identity.key };
+  }
+
   /**
    * An HTTP/3 client whose sessions are the 0-RTT store's, keyed by worker;
    * `perRequest` ones open a connection per request (on one shared socket).
+   * It presents the invoker's certificate on a full handshake; a resumed
+   * session (the minted one included) already carries it.
    */
-  #client(policy: EarlyDataPolicy, perRequest: boolean): H3Client {
+  #client(policy: EarlyDataPolicy, perRequest: boolean, identity: CertifiedKey): H3Client {
     const key = `${policy}:${perRequest}`;
     const existing = this.#h3.get(key);
     if (existing) return existing;
@@ -325,6 +349,7 @@ export class Invoker {
     };
     const client = new H3Client({
       ca: this.#options.ca.cert,
+      identity,
       earlyData: policy,
       sessions,
       pool: !perRequest,

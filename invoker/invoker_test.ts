@@ -233,6 +233,7 @@ Deno.test("invoker: killing a worker also ends its upstream process (own process
           new URL("../watchdog/testdata/python/server.py", import.meta.url).pathname
         }`,
         upstreamUrl: `http://127.0.0.1:${port}`,
+        cwd: new URL("../watchdog/testdata/python", import.meta.url).pathname,
       },
       env: { PORT: String(port) },
     },

@@ -23,6 +23,7 @@ export {
 } from "./pool.ts";
 export {
   type FunctionSpec,
+  type GatewayLinkSource,
   type SpawnOptions,
   spawnWorker,
   workerCommand,

@@ -2,21 +2,24 @@
  * One worker: a watchdog subprocess with its own identity (certificate and
  * ticket key from the Generator, session in the 0-RTT store), started with
  * only the permissions it needs and a memory limit, configured through its
- * environment (never argv).
+ * environment, with its secrets written on its stdin (never argv or the
+ * environment: see watchdog/contract.ts).
  *
  * @module
  */
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
-import { type CertificateAuthority } from "../pki/mod.ts";
+import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
 import { issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
   encodeWorkerEnv,
+  encodeWorkerSecrets,
   forwardLines,
   readReady,
   type Transport,
   WORKER_SUBCOMMAND,
+  type WorkerSecrets,
 } from "../watchdog/mod.ts";
 
 /** What a function is and how its workers run. */
@@ -65,6 +68,17 @@ export interface WorkerProcess {
 }
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/**
+ * Where the watchdog's `require` of the QUIC binding looks (Node's resolution
+ * probes each node_modules on the way up, and Deno checks each probe): qfaas's
+ * node_modules, and Deno's npm cache where a prepared function resolves it.
+ * Public package code only.
+ */
+const BINDING_READS = [
+  new URL("../quic/node_modules", import.meta.url).pathname,
+  new URL("../node_modules", import.meta.url).pathname,
+  ...denoNpmCache(),
+];
 const PROJECT = new URL("..", import.meta.url).pathname;
 let counter = 0;
 
@@ -77,6 +91,14 @@ let counter = 0;
  */
 export function workerCommand(runFlags: readonly string[]): string[] {
   return [Deno.execPath(), "run", ...runFlags, MAIN, WORKER_SUBCOMMAND];
+}
+
+/** Deno's npm cache, where Deno finds it (DENO_DIR, else the user's cache directory). */
+function denoNpmCache(): string[] {
+  const env = (name: string) => Deno.env.get(name);
+  const cache = env("XDG_CACHE_HOME") ?? (env("HOME") ? join(env("HOME")!, ".cache") : undefined);
+  const dir = env("DENO_DIR") ?? (cache ? join(cache, "deno") : undefined);
+  return dir ? [join(dir, "npm")] : [];
 }
 
 /** What Deno (and an upstream's interpreter) need to run at all. */
@@ -115,15 +137,19 @@ function killGroup(child: Deno.ChildProcess): void {
 }
 
 /**
- * The worker's permissions: read qfaas's code, its function's directory and
- * the functions directory it belongs to (shared code such as `_shared/`),
- * but not that directory's secrets nor other functions' `.env` files; reach
- * the network (it listens, and calls other functions), load the QUIC binding
- * (FFI), read its own environment; write only where its configuration says
- * (`allow_write`); run a subprocess only for an upstream.
+ * The worker's permissions, which are its function's: read its function's
+ * directory and the functions directory it belongs to (shared code such as
+ * `_shared/`), but not that directory's secrets nor other functions' `.env`
+ * files; write only where its configuration says (`allow_write`); reach the
+ * network (it listens, and calls other functions); read its environment,
+ * which holds no key material, and system facts. qfaas's own code needs no grant: the worker
+ * imports it statically, and Deno checks only the function's (computed)
+ * import. FFI loads the QUIC binding and a subprocess starts an upstream:
+ * the watchdog revokes both before the function's code loads (unless
+ * `allow_ffi`). Never a prompt: a worker has no terminal.
  */
 async function permissions(spec: FunctionSpec): Promise<string[]> {
-  const reads = [PROJECT];
+  const reads: string[] = [...BINDING_READS];
   const own = spec.dir ?? (spec.module ? dirname(spec.module) : spec.upstream?.cwd);
   if (spec.root) reads.push(spec.root);
   else if (spec.module) reads.push(spec.module);
@@ -132,13 +158,17 @@ async function permissions(spec: FunctionSpec): Promise<string[]> {
   reads.push(...writes);
   const denied = spec.root ? await privateFiles(spec.root, own) : [];
   return [
-    `--allow-read=${reads.join(",")}`,
+    "--no-prompt",
+    ...(reads.length > 0 ? [`--allow-read=${reads.join(",")}`] : []),
     ...(denied.length > 0 ? [`--deny-read=${denied.join(",")}`] : []),
     ...(writes.length > 0 ? [`--allow-write=${writes.join(",")}`] : []),
     "--allow-net",
     "--allow-env",
-    "--allow-ffi",
+    // System facts (cpus, hostname, interfaces, the trusted CAs): npm packages ask for
+    // them. Not narrowed: Deno 2.9.6 checks sys "ca" for node:tls rootCertificates but
+    // cannot grant it alone (`--allow-sys=ca` is an unknown descriptor).
     "--allow-sys",
+    "--allow-ffi",
     ...(spec.upstream ? ["--allow-run"] : []),
   ];
 }
@@ -178,6 +208,18 @@ export interface WorkerLogLine {
   text: string;
 }
 
+/**
+ * Where a worker calls the gateway: its internal HTTP/3 origin, and a session
+ * minted for it recording the worker's certificate (so its first call is
+ * 0-RTT, and the listener, which admits only workers, knows whose it is).
+ */
+export interface GatewayLinkSource {
+  /** The internal listener's origin, e.g. https://localhost:40123. */
+  url: string;
+  /** Mints the session for `worker`, presented under its certificate. */
+  session(worker: CertifiedKey): Uint8Array;
+}
+
 /** How to spawn a worker, beyond its function. */
 export interface SpawnOptions {
   /** Platform environment (e.g. how to reach the gateway); the function's own env wins. */
@@ -188,6 +230,23 @@ export interface SpawnOptions {
   placement?: WorkerPlacement;
   /** A worker not ready this long after spawn is killed and counts as failed. Default 30 s. */
   startTimeoutMs?: number;
+  /** The gateway's internal listener, for the worker's calls to other functions. */
+  gateway?: GatewayLinkSource;
+}
+
+/**
+ * Writes the worker's secrets on its stdin and closes it. A worker that died
+ * at once (a bad flag) leaves a broken pipe: that is its start error to report,
+ * which the ready line's absence does, so the write error itself is dropped.
+ */
+async function writeSecrets(child: Deno.ChildProcess, secrets: WorkerSecrets): Promise<void> {
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(encoder.encode(encodeWorkerSecrets(secrets)));
+    await writer.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -232,11 +291,12 @@ export async function spawnWorker(
       hostname: address,
       functionPath: spec.module,
       upstream: spec.upstream,
-      tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey },
       ca: ca.cert,
       execTimeoutMs: spec.execTimeoutMs ?? DEFAULTS.execTimeoutMs,
       maxInflight: spec.maxInflight,
       maxBodyBytes: spec.maxBodyBytes,
+      allowFfi: spec.allowFfi,
+      writable: spec.writable,
     }),
     // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
     // after traffic (measured), and requests got no slower.
@@ -261,10 +321,18 @@ export async function spawnWorker(
     env,
     clearEnv: true,
     cwd: spec.upstream?.cwd,
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  await writeSecrets(child, {
+    ...(transport === "tcp"
+      ? {}
+      : { tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey } }),
+    ...(options.gateway
+      ? { gateway: { url: options.gateway.url, session: options.gateway.session(identity) } }
+      : {}),
+  });
   const onLog = options.onLog ?? passThrough;
   // Until it is ready, its output is held: a worker that fails to start reports it in
   // its WorkerStartError (whoever runs the pool shows it once), one that starts replays it.

@@ -7,6 +7,7 @@
  */
 import "reflect-metadata"; // @peculiar/x509 resolves its services through tsyringe
 import * as x509 from "@peculiar/x509";
+import { type CertificateRole, roleUsages } from "./roles.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -39,6 +40,8 @@ export interface LeafOptions {
   ipAddresses?: string[];
   /** Validity in days; default 90. */
   validDays?: number;
+  /** What the certificate is for (its extended key usages, see roles.ts); default "server". */
+  role?: CertificateRole;
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {
@@ -83,7 +86,7 @@ export async function createCa(
   };
 }
 
-/** Issues a leaf certificate for TLS servers, signed by `ca`. */
+/** Issues a leaf certificate signed by `ca`: for a TLS server unless `options.role` says otherwise. */
 export async function issueLeaf(
   ca: CertificateAuthority,
   options: LeafOptions,
@@ -106,7 +109,7 @@ export async function issueLeaf(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+      new x509.ExtendedKeyUsageExtension(roleUsages(options.role ?? "server"), false),
       new x509.SubjectAlternativeNameExtension(names, false),
       await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey, false),
     ],

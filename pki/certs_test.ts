@@ -41,3 +41,25 @@ Deno.test("createCa() returns a PEM certificate, a PKCS#8 key and its subject", 
   assert.match(ca.cert, /^-----BEGIN CERTIFICATE-----/);
   assert.equal(ca.subject, "CN=QFaaS test CA");
 });
+
+Deno.test("issueLeaf() role: a worker's leaf serves TLS, the invoker's cannot pose as a server", async () => {
+  const ca = await createCa("QFaaS test CA");
+  const names = { dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] };
+  const serve = async (role: "worker" | "invoker") => {
+    const leaf = await issueLeaf(ca, { commonName: "localhost", ...names, role });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, cert: leaf.cert, key: leaf.key, onListen() {} },
+      () => new Response(role),
+    );
+    const client = Deno.createHttpClient({ caCerts: [ca.cert] });
+    try {
+      return await (await fetch(`https://localhost:${server.addr.port}/`, { client })).text();
+    } finally {
+      client.close();
+      await server.shutdown();
+    }
+  };
+  assert.equal(await serve("worker"), "worker");
+  // No serverAuth usage: rustls refuses it as a server's certificate.
+  await assert.rejects(serve("invoker"), TypeError);
+});

@@ -28,8 +28,23 @@ async function readIfExists(path: string): Promise<string | null> {
 }
 
 /**
+ * The dev CA's certificate alone (PEM), for clients: only the gateway
+ * process reads the key. A NotFound error says to start `qfaas dev` first.
+ */
+export async function devCaCertificate(dir = `${cacheDir()}/ca`): Promise<string> {
+  const certPath = `${dir}/ca.pem`;
+  const cert = await readIfExists(certPath);
+  if (cert === null) {
+    throw new Deno.errors.NotFound(
+      `No dev CA at ${certPath}: qfaas dev creates it on its first start`,
+    );
+  }
+  return cert;
+}
+
+/**
  * Loads the dev CA from `dir` (default `cacheDir()`/ca), creating it on first
- * use. Refuses a key file that others can read.
+ * use. Refuses a key file that others can read. For the gateway process only.
  */
 export async function devCa(dir = `${cacheDir()}/ca`): Promise<CertificateAuthority> {
   const certPath = `${dir}/ca.pem`;

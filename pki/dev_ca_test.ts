@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cacheDir, devCa } from "./dev_ca.ts";
+import { cacheDir, devCa, devCaCertificate } from "./dev_ca.ts";
 import { issueLeaf } from "./certs.ts";
 import { mintSession } from "../quic/mod.ts";
 
@@ -39,6 +39,19 @@ Deno.test("devCa() refuses a CA key that others can read", async () => {
     await devCa(`${root}/ca`);
     await Deno.chmod(`${root}/ca/ca-key.pem`, 0o644);
     await assert.rejects(devCa(`${root}/ca`), /lets others read it/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("devCaCertificate() reads the certificate alone, and says how to get one", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = `${root}/ca`;
+    await assert.rejects(devCaCertificate(dir), /No dev CA at .*qfaas dev creates it/);
+    const ca = await devCa(dir);
+    await Deno.remove(`${dir}/ca-key.pem`); // a client never needs the key
+    assert.equal(await devCaCertificate(dir), ca.cert);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -129,6 +129,16 @@ export const Shutdown = { Read: 0, Write: 1 } as const;
 export interface Quiche {
   Config: {
     new (): NativeConfig;
+    /**
+     * A config over a BoringSSL context built by the binding (js-quic
+     * `src/native/napi/config.rs`): `verifyPeer` sets SSL_VERIFY_PEER |
+     * SSL_VERIFY_FAIL_IF_NO_PEER_CERT (false: SSL_VERIFY_NONE, so a server
+     * sends no CertificateRequest); `verifyAllowFail` makes the verify
+     * callback accept any chain (we never set it); `ca` is the verify store;
+     * the first `key` and `cert` (chain, leaf first) are this side's identity,
+     * a client's included. quiche keeps this verify mode (it calls
+     * SSL_CTX_set_verify only from `Config.verify_peer`, which we never call).
+     */
     withBoringSslCtx(
       verifyPeer: boolean,
       verifyAllowFail: boolean,

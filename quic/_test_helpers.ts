@@ -1,6 +1,6 @@
 // Test helpers shared by quic/ tests: a throwaway trust domain and stream I/O.
 import { createCa, issueLeaf } from "../pki/mod.ts";
-import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
+import type { CertificateAuthority, CertificateRole, CertifiedKey } from "../pki/mod.ts";
 import type {
   QuicClient,
   QuicConn,
@@ -24,6 +24,15 @@ export async function trustDomain(name = "QFaaS test CA"): Promise<TrustDomain> 
     ipAddresses: ["127.0.0.1", "::1"],
   });
   return { ca, leaf };
+}
+
+/** A leaf of `domain`'s CA for `role`: a client identity for mutual TLS tests. */
+export function identityOf(
+  domain: TrustDomain,
+  role: CertificateRole,
+  commonName = `test-${role}`,
+): Promise<CertifiedKey> {
+  return issueLeaf(domain.ca, { commonName, role });
 }
 
 export async function readAll(readable: ReadableStream<Uint8Array>): Promise<Uint8Array> {

@@ -87,23 +87,51 @@ export function resolveAddressValidation(
   return option;
 }
 
-/** What a server needs: its certificate, key and optionally a ticket key. */
-export interface QuicServerTls {
+/** A certificate and its key, PEM: a server's, or a client's identity. */
+export interface QuicIdentity {
   /** PEM certificate chain, leaf first. */
   cert: string;
   /** PEM private key of the leaf. */
   key: string;
+}
+
+/**
+ * A listener's demand for client certificates (mutual TLS). BoringSSL
+ * verifies the chain against `ca` for the TLS client purpose (the leaf's
+ * extended key usages, if any, must include clientAuth) and refuses a full
+ * handshake without a certificate. The listener then checks every connection,
+ * resumed ones included (their certificate is the one their session
+ * recorded), for `extKeyUsage`. A refused client is closed with a TLS alert
+ * before the listener hands the connection out, so no stream is ever served.
+ */
+export interface QuicClientAuth {
+  /** PEM bundle of the certificate authorities client certificates must chain to. */
+  ca: string;
+  /** An extended key usage OID the client's leaf must carry (a role), e.g. "2.25.….1". */
+  extKeyUsage?: string;
+}
+
+/** What a server needs: its certificate, key and optionally a ticket key. */
+export interface QuicServerTls extends QuicIdentity {
   /**
    * 48-byte session ticket key. Servers that share it accept each other's
    * tickets, which is what pre-seeded 0-RTT relies on. Random when absent.
    */
   ticketKey?: Uint8Array;
+  /** Require and check client certificates; absent: any client may connect. */
+  clientAuth?: QuicClientAuth;
 }
 
-/** What a client needs to verify its peer. */
+/** What a client needs to verify its peer, and the identity it presents if asked. */
 export interface QuicClientTls {
   /** PEM bundle of the certificate authorities the client trusts. */
   ca: string;
+  /**
+   * The client's certificate and key, sent to a server that asks for one
+   * (a listener with `clientAuth`). A resumed session sends none: the server
+   * sees the certificate the session was first made with.
+   */
+  identity?: QuicIdentity;
 }
 
 /** Length of a session ticket key for BoringSSL. */
@@ -153,6 +181,10 @@ function checkAlpn(alpn: readonly string[]): void {
   if (alpn.length === 0) throw new TypeError("Cannot configure QUIC: received an empty ALPN list");
 }
 
+function isPemCertificate(text: string | undefined): text is string {
+  return typeof text === "string" && text.includes("-----BEGIN CERTIFICATE-----");
+}
+
 /** Builds the quiche config of a server endpoint. */
 export function serverConfig(
   tls: QuicServerTls,
@@ -161,15 +193,31 @@ export function serverConfig(
   datagram = NETWORK_DATAGRAM_SIZE,
 ): NativeConfig {
   checkAlpn(alpn);
+  const clientAuth = tls.clientAuth;
+  if (clientAuth && !isPemCertificate(clientAuth.ca)) {
+    throw new TypeError(
+      "Cannot configure QUIC server: clientAuth received no PEM CA certificate to verify clients with",
+    );
+  }
   let config: NativeConfig;
   try {
-    config = quiche.Config.withBoringSslCtx(false, false, null, [encoder.encode(tls.key)], [
-      encoder.encode(tls.cert),
-    ], null);
+    // verifyPeer on a server: the binding sets SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+    // and verifies against `ca`; false: no CertificateRequest at all.
+    config = quiche.Config.withBoringSslCtx(
+      clientAuth !== undefined,
+      false,
+      clientAuth ? encoder.encode(clientAuth.ca) : null,
+      [encoder.encode(tls.key)],
+      [encoder.encode(tls.cert)],
+      null,
+    );
   } catch (cause) {
-    throw new TypeError(`Cannot configure QUIC server: certificate or key rejected (${cause})`, {
-      cause,
-    });
+    throw new TypeError(
+      `Cannot configure QUIC server: certificate or key${
+        clientAuth ? " or client CA" : ""
+      } rejected (${cause})`,
+      { cause },
+    );
   }
   if (tls.ticketKey) {
     if (tls.ticketKey.byteLength !== TICKET_KEY_LENGTH) {
@@ -184,7 +232,10 @@ export function serverConfig(
   return config;
 }
 
-/** Builds the quiche config of a client that verifies its peer against `tls.ca`. */
+/**
+ * Builds the quiche config of a client that verifies its peer against
+ * `tls.ca`, and presents `tls.identity` to a server that asks for a certificate.
+ */
 export function clientConfig(
   tls: QuicClientTls,
   alpn: readonly string[],
@@ -192,16 +243,29 @@ export function clientConfig(
   datagram = NETWORK_DATAGRAM_SIZE,
 ): NativeConfig {
   checkAlpn(alpn);
-  if (!tls.ca || !tls.ca.includes("-----BEGIN CERTIFICATE-----")) {
+  if (!isPemCertificate(tls.ca)) {
     throw new TypeError(
       "Cannot configure QUIC client: received no PEM CA certificate to verify with",
     );
   }
+  const identity = tls.identity;
   let config: NativeConfig;
   try {
-    config = quiche.Config.withBoringSslCtx(true, false, encoder.encode(tls.ca), null, null, null);
+    config = quiche.Config.withBoringSslCtx(
+      true,
+      false,
+      encoder.encode(tls.ca),
+      identity ? [encoder.encode(identity.key)] : null,
+      identity ? [encoder.encode(identity.cert)] : null,
+      null,
+    );
   } catch (cause) {
-    throw new TypeError(`Cannot configure QUIC client: CA bundle rejected (${cause})`, { cause });
+    throw new TypeError(
+      `Cannot configure QUIC client: CA bundle${
+        identity ? ", certificate or key" : ""
+      } rejected (${cause})`,
+      { cause },
+    );
   }
   config.setApplicationProtos([...alpn]);
   applyLimits(config, limits, datagram);

@@ -62,3 +62,23 @@ Deno.test("resolveLimits() lets 128 unvalidated handshakes in flight by default"
   assert.equal(resolveLimits().maxUnvalidatedHandshakes, 128);
   assert.equal(resolveLimits({ maxUnvalidatedHandshakes: 0 }).maxUnvalidatedHandshakes, 0);
 });
+
+Deno.test("serverConfig() with clientAuth requires a PEM CA to verify clients with", () => {
+  assert.throws(
+    () => serverConfig({ ...domain.leaf, clientAuth: { ca: "" } }, ["h3"], resolveLimits()),
+    /clientAuth received no PEM CA certificate/,
+  );
+  serverConfig({ ...domain.leaf, clientAuth: { ca: domain.ca.cert } }, ["h3"], resolveLimits());
+});
+
+Deno.test("clientConfig() rejects an identity whose key does not parse", () => {
+  assert.throws(
+    () =>
+      clientConfig(
+        { ca: domain.ca.cert, identity: { cert: domain.leaf.cert, key: "not a key" } },
+        ["h3"],
+        resolveLimits(),
+      ),
+    /Cannot configure QUIC client: CA bundle, certificate or key rejected/,
+  );
+});

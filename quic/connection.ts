@@ -8,6 +8,7 @@
  */
 import { type HostPort, type NativeConnection, Shutdown } from "./_native.ts";
 import {
+  CRYPTO_ERROR_BASE,
   describeClose,
   type QuicCloseInfo,
   QuicConnectionError,
@@ -17,6 +18,7 @@ import {
 } from "./errors.ts";
 import { QuicStream, type StreamIo } from "./stream.ts";
 import type { QuicConn, QuicConnStats } from "./engine.ts";
+import type { ClientAuthPolicy, ClientAuthRefusal } from "./client_auth.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -45,7 +47,25 @@ export interface ConnectionInit {
   onSession?: (session: Uint8Array) => void;
   /** Client only: the session offered for resumption, if any. */
   offeredSession?: boolean;
+  /**
+   * Server only: the client must present a certificate this policy admits.
+   * Until it has (at the end of the handshake, or in the first 0-RTT flight
+   * for a resumed session) no stream is delivered; a refused client is closed
+   * with a TLS alert.
+   */
+  clientAuth?: ClientAuthPolicy;
+  /** Server only, with `clientAuth`: called once the client is admitted. */
+  onAdmitted?: () => void;
+  /**
+   * Server only, with `clientAuth`: called once if the connection starts to
+   * close before its client was admitted (refused by BoringSSL or the policy,
+   * or abandoned).
+   */
+  onRefused?: () => void;
 }
+
+/** Where a server connection stands with its client's certificate. */
+type Admission = "pending" | "admitted" | "refused";
 
 /** Opened by the peer if the low bit of the ID differs from ours (RFC 9000 §2.1). */
 function initiator(id: number): Role {
@@ -110,6 +130,12 @@ export class QuicConnection implements StreamIo, QuicConn {
   /** Streams whose read side is open: the ones to ask for data. */
   #readers = new Set<QuicStream>();
   #sessionCheckedAt = 0;
+  #clientAuth: ClientAuthPolicy | null;
+  #onAdmitted?: () => void;
+  #onRefused?: () => void;
+  #admission: Admission;
+  /** The client-certificate verdict, once its certificate is known ("none": admitted). */
+  #refusal: ClientAuthRefusal | "none" | null = null;
 
   constructor(native: NativeConnection, init: ConnectionInit) {
     this.#native = native;
@@ -119,6 +145,10 @@ export class QuicConnection implements StreamIo, QuicConn {
     this.#driver = init.driver;
     this.#onSession = init.onSession;
     this.#offeredSession = init.offeredSession ?? false;
+    this.#clientAuth = init.role === "server" ? init.clientAuth ?? null : null;
+    this.#onAdmitted = init.onAdmitted;
+    this.#onRefused = init.onRefused;
+    this.#admission = this.#clientAuth ? "pending" : "admitted";
     const base = init.role === "client" ? 0 : 1;
     this.#nextLocal = { bidi: base, uni: base + 2 };
     this.handshake = this.#handshake.promise;
@@ -190,6 +220,20 @@ export class QuicConnection implements StreamIo, QuicConn {
   /** Client only: the latest resumable session, or null before the first ticket. */
   session(): Uint8Array | null {
     return this.#native.session();
+  }
+
+  /**
+   * The certificate chain the peer authenticated with (DER, leaf first), or
+   * null if it sent none. On a resumed connection, the chain its session was
+   * first made with (TLS 1.3 resumption sends no certificate).
+   */
+  peerCertificates(): Uint8Array[] | null {
+    return this.#native.peerCertChain();
+  }
+
+  /** Server only: false while a listener with `clientAuth` has not yet admitted the client. */
+  get admitted(): boolean {
+    return this.#admission === "admitted";
   }
 
   /** Packet and byte counters. */
@@ -276,6 +320,7 @@ export class QuicConnection implements StreamIo, QuicConn {
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    if (this.#admission !== "admitted") this.#reportRefused();
     const info = this.#closeInfo();
     const error = this.#failure ?? this.#closeError(info);
     this.#failure = error;
@@ -450,9 +495,45 @@ export class QuicConnection implements StreamIo, QuicConn {
     return this.#peerGaps.delete(id);
   }
 
+  /**
+   * Decides on the client's certificate as soon as it is known: at the end of
+   * a full handshake (BoringSSL has verified it by then), or in the first
+   * flight of a resumed one, whose session carries it. A refusal closes the
+   * connection with the TLS alert as CRYPTO_ERROR (RFC 9001 §4.8).
+   */
+  #admit(): void {
+    const native = this.#native;
+    const established = native.isEstablished();
+    if (!established && !native.isInEarlyData()) return;
+    if (native.isClosed() || native.localError() !== null || native.peerError() !== null) return;
+    this.#refusal ??= this.#clientAuth!.check(native.peerCertChain()) ?? "none";
+    const refusal = this.#refusal;
+    if (refusal === "none") {
+      this.#admission = "admitted";
+      this.#onAdmitted?.();
+      return;
+    }
+    // A client in its first flight has no handshake keys yet, and quiche sends
+    // the close in a Handshake packet it cannot read (measured: the client hit
+    // its idle timeout). So a refusal waits for the end of the handshake; the
+    // 0-RTT data stays undelivered meanwhile.
+    if (!established) return;
+    this.#admission = "refused";
+    native.close(false, CRYPTO_ERROR_BASE + refusal.alert, encoder.encode(refusal.reason));
+    this.#driver.wake(this);
+  }
+
+  /** Tells the driver, once, that this connection ends without its client admitted. */
+  #reportRefused(): void {
+    const report = this.#onRefused;
+    this.#onRefused = undefined;
+    report?.();
+  }
+
   #afterInput(): void {
     const native = this.#native;
-    if (!this.#established && native.isEstablished()) {
+    if (this.#admission === "pending") this.#admit();
+    if (!this.#established && native.isEstablished() && this.#admission !== "refused") {
       this.#established = true;
       if (this.#offeredSession && !native.isResumed()) {
         // The server refused our session, so it dropped our 0-RTT packets. An
@@ -469,13 +550,17 @@ export class QuicConnection implements StreamIo, QuicConn {
         this.#handshake.reject(this.#failure);
       }
     }
+    if (
+      this.#admission !== "admitted" &&
+      (native.localError() !== null || native.peerError() !== null || native.isClosed())
+    ) this.#reportRefused();
     if (!this.#closingSeen && (native.isDraining() || native.peerError() !== null)) {
       this.#closingSeen = true;
       this.#closing.resolve(this.#closeInfo());
     }
     // Before anything is read: a read to the end may make quiche forget a stopped stream.
     for (const stream of this.#blocked) this.#checkStopped(stream);
-    if (native.isReadable()) this.#deliverReadable();
+    if (this.#admission === "admitted" && native.isReadable()) this.#deliverReadable();
     if (this.#blocked.size > 0) {
       const blocked = [...this.#blocked];
       this.#blocked.clear();

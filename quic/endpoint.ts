@@ -22,6 +22,7 @@ import {
   resolveLimits,
   serverConfig,
 } from "./config.ts";
+import { ClientAuthPolicy } from "./client_auth.ts";
 import { type ConnectionDriver, QuicConnection } from "./connection.ts";
 import { EarlyDatagrams } from "./early_datagrams.ts";
 import type { ListenerCounters } from "./engine.ts";
@@ -74,6 +75,8 @@ interface ServerState {
   alpn: readonly string[];
   limits: ReturnType<typeof resolveLimits>;
   validation: AddressValidation;
+  /** The client-certificate rule, when the listener requires one. */
+  clientAuth: ClientAuthPolicy | null;
   /** Mints and checks Retry tokens; null when the policy never validates. */
   tokens: RetryTokens | null;
   /** Server connections still in their handshake whose address no Retry token proved. */
@@ -106,6 +109,7 @@ export class QuicEndpoint implements ConnectionDriver {
     retriesSent: 0,
     invalidTokens: 0,
     earlyDatagramsHeld: 0,
+    clientsRefused: 0,
   };
   /** Connections accepted by `listen`. */
   readonly incoming: ReadableStream<QuicConnection>;
@@ -159,6 +163,7 @@ export class QuicEndpoint implements ConnectionDriver {
       alpn: options.alpn,
       limits,
       validation,
+      clientAuth: options.tls.clientAuth ? new ClientAuthPolicy(options.tls.clientAuth) : null,
       tokens: validation === "never" ? null : new RetryTokens(),
       unvalidated: new Set(),
       incoming: this.#incoming,
@@ -175,7 +180,13 @@ export class QuicEndpoint implements ConnectionDriver {
     const limits = resolveLimits(options.limits);
     const size = datagramSize(limits, options.remote.host);
     // A quiche Config is a BoringSSL context (~44 µs to build): one per set of options.
-    const configKey = JSON.stringify([options.tls.ca, options.alpn, limits, size]);
+    const configKey = JSON.stringify([
+      options.tls.ca,
+      options.tls.identity?.cert ?? null,
+      options.alpn,
+      limits,
+      size,
+    ]);
     let config = this.#clientConfigs.get(configKey);
     if (!config) {
       config = clientConfig(options.tls, options.alpn, limits, size);
@@ -374,11 +385,20 @@ export class QuicEndpoint implements ConnectionDriver {
       server.configs.set(size, config);
     }
     const native = quiche.Connection.accept(scid, odcid, this.local, from, config);
-    const connection = new QuicConnection(native, {
+    const connection: QuicConnection = new QuicConnection(native, {
       role: "server",
       local: this.local,
       remote: from,
       driver: this,
+      // With client authentication, the listener hands a connection out only
+      // once its client is admitted: a refused one is never seen, nor its streams.
+      ...(server.clientAuth
+        ? {
+          clientAuth: server.clientAuth,
+          onAdmitted: () => this.#handOut(server, connection),
+          onRefused: () => this.counters.clientsRefused++,
+        }
+        : {}),
     });
     const received = connection.receive(data, from);
     const keys = [cidKey(scid)];
@@ -404,8 +424,16 @@ export class QuicEndpoint implements ConnectionDriver {
     for (const held of this.#early.take(key)) {
       if (!connection.receive(held.data, held.from)) this.counters.datagramsDropped++;
     }
-    server.incoming.enqueue(connection);
+    if (!server.clientAuth) server.incoming.enqueue(connection);
     this.#service(connection);
+  }
+
+  /** Gives an admitted connection to the listener's reader (unless the endpoint is closing). */
+  #handOut(server: ServerState, connection: QuicConnection): void {
+    if (this.#closing) return;
+    try {
+      server.incoming.enqueue(connection);
+    } catch { /* the listener is closed: the endpoint closes the connection */ }
   }
 
   /**

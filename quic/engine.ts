@@ -89,6 +89,12 @@ export interface QuicConn {
   createUnidirectionalStream(): Promise<QuicStreamLike>;
   /** Client: the latest resumable session, or null. */
   session(): Uint8Array | null;
+  /**
+   * The certificate chain the peer authenticated with (DER, leaf first), or
+   * null if it sent none (a client of a listener without `clientAuth`). On a
+   * resumed connection, the chain recorded in its session.
+   */
+  peerCertificates(): Uint8Array[] | null;
   /** Packet and byte counters, for diagnostics and benchmarks. */
   stats(): QuicConnStats;
   /** Closes with an application error code and reason; resolves when closed. */
@@ -129,6 +135,12 @@ export interface ListenerCounters {
   invalidTokens: number;
   /** 0-RTT datagrams held until their Initial arrived. */
   earlyDatagramsHeld: number;
+  /**
+   * With `tls.clientAuth`: connections that ended before their client was
+   * admitted (no certificate, one the CA did not sign, one without the
+   * required usage, or a handshake abandoned). They were never handed out.
+   */
+  clientsRefused: number;
 }
 
 /** Options of `QuicEngine.listen`. */
@@ -137,7 +149,7 @@ export interface QuicListenOptions {
   hostname?: string;
   /** UDP port; 0 picks a free one. */
   port?: number;
-  /** Certificate, key and ticket key. */
+  /** Certificate, key and ticket key; `clientAuth` to accept only clients with certificates. */
   tls: QuicServerTls;
   /** ALPN protocols, in order of preference. */
   alpn: readonly string[];
@@ -180,7 +192,7 @@ export interface QuicConnectOptions {
   port: number;
   /** Name to verify in the certificate (and send as SNI); defaults to `hostname`. */
   serverName?: string;
-  /** The CA to verify the server against. */
+  /** The CA to verify the server against, and the identity to present if the server asks. */
   tls: QuicClientTls;
   /** ALPN protocols, in order of preference. */
   alpn: readonly string[];

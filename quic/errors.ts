@@ -36,6 +36,7 @@ const TLS_ALERTS: Record<number, string> = {
   45: "certificate_expired",
   46: "certificate_unknown",
   48: "unknown_ca",
+  49: "access_denied",
   51: "decrypt_error",
   80: "internal_error",
   116: "certificate_required",

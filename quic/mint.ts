@@ -5,12 +5,20 @@
  * certificate and ticket key then accepts that session for 0-RTT, even on its
  * very first connection.
  *
+ * For a server that requires client certificates (`server.clientAuth`), the
+ * client presents `identity` and the session records it: a resumed
+ * connection sends no certificate (TLS 1.3), so the one in the session is
+ * what the server checks — and BoringSSL would resume a session recorded
+ * without one (measured), which the listener then refuses.
+ *
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { type HostPort, type NativeConnection, quiche } from "./_native.ts";
+import { ClientAuthPolicy } from "./client_auth.ts";
 import {
   clientConfig,
+  type QuicIdentity,
   type QuicLimits,
   type QuicServerTls,
   resolveLimits,
@@ -31,6 +39,11 @@ export interface MintOptions {
   alpn: readonly string[];
   /** The limits the real server will advertise: 0-RTT remembers them (RFC 9000 §7.4.1). */
   limits?: QuicLimits;
+  /**
+   * The client's certificate and key; required when `server.clientAuth` is
+   * set. The session carries the certificate: it is who the server will see.
+   */
+  identity?: QuicIdentity;
 }
 
 const CLIENT: HostPort = { host: "192.0.2.1", port: 1 };
@@ -53,9 +66,16 @@ function pump(from: NativeConnection, to: NativeConnection, src: HostPort, dst: 
  * against `ca` for `serverName`).
  */
 export function mintSession(options: MintOptions): Uint8Array {
+  const clientAuth = options.server.clientAuth;
+  if (clientAuth && !options.identity) {
+    throw new TypeError(
+      `Cannot mint a session for ${options.serverName}: the server requires a client certificate and received no identity`,
+    );
+  }
+  const policy = clientAuth ? new ClientAuthPolicy(clientAuth) : null;
   const limits = resolveLimits(options.limits);
   const server = serverConfig(options.server, options.alpn, limits);
-  const client = clientConfig({ ca: options.ca }, options.alpn, limits);
+  const client = clientConfig({ ca: options.ca, identity: options.identity }, options.alpn, limits);
   const c = quiche.Connection.connect(
     options.serverName,
     randomBytes(CID_LENGTH),
@@ -71,15 +91,23 @@ export function mintSession(options: MintOptions): Uint8Array {
       cause,
     });
   };
+  let session: Uint8Array | null = null;
   try {
-    for (let round = 0; round < 16; round++) {
+    for (let round = 0; round < 16 && session === null; round++) {
       const moved = pump(c, s, CLIENT, SERVER) + pump(s, c, SERVER, CLIENT);
-      const session = c.isEstablished() ? c.session() : null;
-      if (session !== null) return session;
+      session = c.isEstablished() && s.isEstablished() ? c.session() : null;
       if (moved === 0) break;
     }
   } catch (cause) {
     throw fail(cause);
   }
-  throw fail();
+  if (session === null) throw fail();
+  // What the real listener will decide on this session's certificate, decided now.
+  const refusal = policy?.check(s.peerCertChain());
+  if (refusal) {
+    throw new Error(
+      `Cannot mint a session for ${options.serverName}: the server would refuse the client identity: ${refusal.reason}`,
+    );
+  }
+  return session;
 }

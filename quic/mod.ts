@@ -25,8 +25,15 @@ export type {
   QuicListenOptions,
   QuicStreamLike,
 } from "./engine.ts";
-export type { QuicClientTls, QuicLimits, QuicServerTls } from "./config.ts";
-export { SOCKET_BUFFER_BYTES, type SocketBuffers } from "./socket_buffers.ts";
+export type {
+  QuicClientAuth,
+  QuicClientTls,
+  QuicIdentity,
+  QuicLimits,
+  QuicServerTls,
+} from "./config.ts";
+export { encodeOid, hasExtendedKeyUsage } from "./ext_key_usage.ts";
+export { openSocketBuffers, SOCKET_BUFFER_BYTES, type SocketBuffers } from "./socket_buffers.ts";
 export { TICKET_KEY_LENGTH } from "./config.ts";
 export {
   describeClose,

@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
-import { mintSession, QuicHandshakeError, quicheEngine, type QuicListenOptions } from "./mod.ts";
+import {
+  mintSession,
+  QuicConnectionError,
+  QuicHandshakeError,
+  quicheEngine,
+  type QuicListenOptions,
+  transportErrorName,
+} from "./mod.ts";
+import { ROLE_EKU } from "../pki/mod.ts";
 import {
   command,
   connectOptions,
   echoBed,
+  identityOf,
   readAll,
   recordingRelay,
   spawnServer,
@@ -325,4 +334,131 @@ Deno.test("quicheEngine: a listener at maxConnections refuses new connections", 
   });
   assert.ok(bed.listener.counters.connectionsRefused >= 1);
   assert.equal(await command(first, "still served"), "still served");
+});
+
+// Mutual TLS: a listener that admits only clients with the invoker role, as a worker does.
+const clientAuth = { ca: domain.ca.cert, extKeyUsage: ROLE_EKU.invoker };
+const [invoker, workerLeaf, otherDomain] = await Promise.all([
+  identityOf(domain, "invoker"),
+  identityOf(domain, "worker"),
+  trustDomain("Unrelated CA"),
+]);
+const stranger = await identityOf(otherDomain, "invoker");
+
+/** How a refused client's connection ended: the CRYPTO_ERROR name the server closed with. */
+async function refusal(conn: Awaited<ReturnType<typeof connectTo>>): Promise<string> {
+  // The request cannot get an answer: the server closes before it hands the connection out.
+  await assert.rejects(command(conn, "let me in"), QuicConnectionError);
+  const info = await conn.closed;
+  assert.equal(info.remote, true, "the server closed the connection");
+  return transportErrorName(info.code);
+}
+
+Deno.test("quicheEngine: clientAuth refuses a client without a certificate at the handshake", async () => {
+  await using bed = await echoBed(quicheEngine, domain, { tls: { ...domain.leaf, clientAuth } });
+  const conn = await bed.connect();
+  assert.equal(await refusal(conn), "CRYPTO_ERROR(certificate_required)");
+  assert.equal(bed.conns.length, 0, "the listener never handed the connection out");
+  assert.equal(bed.listener.counters.clientsRefused, 1);
+});
+
+Deno.test("quicheEngine: clientAuth refuses a certificate from another CA, a server's and a worker's", async () => {
+  await using bed = await echoBed(quicheEngine, domain, { tls: { ...domain.leaf, clientAuth } });
+  const cases: Array<[string, { cert: string; key: string }, string]> = [
+    ["another CA", stranger, "CRYPTO_ERROR(unknown_ca)"],
+    // serverAuth only: BoringSSL checks the TLS client purpose of the chain.
+    ["a server leaf", domain.leaf, "CRYPTO_ERROR(unsupported_certificate)"],
+    // clientAuth, from the right CA, but the worker role: refused by the listener's own check.
+    ["a worker leaf", workerLeaf, "CRYPTO_ERROR(access_denied)"],
+  ];
+  for (const [label, identity, expected] of cases) {
+    const conn = await bed.connect({ tls: { ca: domain.ca.cert, identity } });
+    assert.equal(await refusal(conn), expected, label);
+  }
+  assert.equal(bed.conns.length, 0, "no refused connection reached the listener");
+  assert.equal(bed.listener.counters.clientsRefused, cases.length);
+});
+
+Deno.test("quicheEngine: clientAuth admits the invoker's certificate and shows it to the server", async () => {
+  await using bed = await echoBed(quicheEngine, domain, { tls: { ...domain.leaf, clientAuth } });
+  const conn = await bed.connect({ tls: { ca: domain.ca.cert, identity: invoker } });
+  assert.equal(await command(conn, "hello"), "hello");
+  assert.equal(bed.conns.length, 1);
+  const chain = bed.conns[0].peerCertificates();
+  assert.ok(chain && chain.length >= 1, "the server sees the client's chain");
+  assert.equal(bed.listener.counters.clientsRefused, 0);
+});
+
+Deno.test("quicheEngine: with clientAuth, a session minted with the invoker's identity is 0-RTT on the first connection", async () => {
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  const tls = { ...domain.leaf, ticketKey, clientAuth };
+  const session = mintSession({
+    server: tls,
+    ca: domain.ca.cert,
+    serverName: "localhost",
+    alpn: ALPN,
+    identity: invoker,
+  });
+  await using bed = await echoBed(quicheEngine, domain, { tls });
+  // The client holds no identity: a resumed connection sends none, the session carries it.
+  const conn = await bed.connect({ session });
+  const stream = await conn.createBidirectionalStream();
+  assert.equal(stream.earlyData, true, "the request went out in 0-RTT");
+  await writeAll(stream.writable!, new TextEncoder().encode("early"));
+  assert.equal(new TextDecoder().decode(await readAll(stream.readable!)), "early");
+  assert.equal(conn.earlyDataAccepted, true);
+  assert.equal(bed.conns.length, 1);
+  assert.ok(bed.conns[0].peerCertificates(), "the server sees the session's certificate");
+});
+
+Deno.test("quicheEngine: with clientAuth, a session without a certificate is refused though BoringSSL would resume it", async () => {
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  // Minted by a server with the same ticket key that asked for no certificate.
+  const bare = mintSession({
+    server: { ...domain.leaf, ticketKey },
+    ca: domain.ca.cert,
+    serverName: "localhost",
+    alpn: ALPN,
+  });
+  // Minted for a worker's certificate: valid, from the CA, but not the invoker.
+  const asWorker = mintSession({
+    server: { ...domain.leaf, ticketKey, clientAuth: { ca: domain.ca.cert } },
+    ca: domain.ca.cert,
+    serverName: "localhost",
+    alpn: ALPN,
+    identity: workerLeaf,
+  });
+  await using bed = await echoBed(quicheEngine, domain, {
+    tls: { ...domain.leaf, ticketKey, clientAuth },
+  });
+  for (
+    const [session, expected] of [
+      [bare, "CRYPTO_ERROR(certificate_required)"],
+      [asWorker, "CRYPTO_ERROR(access_denied)"],
+    ] as const
+  ) {
+    const conn = await bed.connect({ session, tls: { ca: domain.ca.cert, identity: invoker } });
+    assert.equal(await refusal(conn), expected);
+    assert.equal(conn.resumed, true, "BoringSSL resumed the session; the listener refused it");
+  }
+  assert.equal(bed.conns.length, 0, "no stream of the refused 0-RTT flights was served");
+  assert.equal(bed.listener.counters.clientsRefused, 2);
+});
+
+Deno.test("mintSession(): refuses to mint for a clientAuth server without an identity, or with one it would refuse", () => {
+  const server = {
+    ...domain.leaf,
+    ticketKey: crypto.getRandomValues(new Uint8Array(48)),
+    clientAuth,
+  };
+  const base = { server, ca: domain.ca.cert, serverName: "localhost", alpn: ALPN };
+  assert.throws(() => mintSession(base), /requires a client certificate and received no identity/);
+  assert.throws(
+    () => mintSession({ ...base, identity: workerLeaf }),
+    /would refuse the client identity: client certificate lacks the extended key usage/,
+  );
+  assert.throws(
+    () => mintSession({ ...base, identity: stranger }),
+    /handshake failed: CRYPTO_ERROR\(unknown_ca\)/,
+  );
 });

@@ -106,6 +106,15 @@ function sizes(c: Libc, fd: number): SocketBuffers | null {
   return receive === null || send === null ? null : { receive, send };
 }
 
+/**
+ * Opens libc now, while the process may still use FFI: a worker revokes FFI
+ * before its function's code loads, and its sockets opened after that still
+ * get their buffers. Returns whether libc could be opened.
+ */
+export function openSocketBuffers(): boolean {
+  return openLibc() !== null;
+}
+
 /** The current buffer sizes of the UDP socket bound to `local`, or null if it is not found. */
 export function socketBuffers(local: Deno.NetAddr): SocketBuffers | null {
   const found = locate(local);

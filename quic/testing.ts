@@ -12,6 +12,7 @@ export {
   type EchoBed,
   echoBed,
   echoStream,
+  identityOf,
   readAll,
   readToEnd,
   type RecordingRelay,

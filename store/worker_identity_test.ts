@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { issueWorkerIdentity } from "./worker_identity.ts";
-import { createCa } from "../pki/mod.ts";
-import { quicheEngine } from "../quic/mod.ts";
-import { command, spawnServer } from "../quic/testing.ts";
+import { createCa, ROLE_EKU, TLS_EKU } from "../pki/mod.ts";
+import { encodeOid, hasExtendedKeyUsage, quicheEngine } from "../quic/mod.ts";
+import { command, echoBed, spawnServer } from "../quic/testing.ts";
 
 const ca = await createCa("QFaaS test CA");
 
@@ -39,4 +39,27 @@ Deno.test("issueWorkerIdentity() refuses a name that is not a DNS name", async (
   for (const bad of ["", "Upper", "under_score", "-lead", "a..b"]) {
     await assert.rejects(issueWorkerIdentity(ca, bad), /use a lowercase DNS name/, bad);
   }
+});
+
+Deno.test("issueWorkerIdentity(): its session is admitted in 0-RTT by a listener that admits only the invoker", async () => {
+  const identity = await issueWorkerIdentity(ca, "echo-2", { alpn: ["qfaas-test"] });
+  const clientAuth = { ca: ca.cert, extKeyUsage: ROLE_EKU.invoker };
+  await using bed = await echoBed(quicheEngine, { ca, leaf: identity }, {
+    tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey, clientAuth },
+  });
+  // No identity of its own: the minted session carries the invoker's certificate.
+  const conn = await bed.connect({ serverName: identity.name, session: identity.session });
+  assert.equal(await command(conn, "first"), "first");
+  assert.equal(conn.earlyDataAccepted, true);
+  assert.equal(bed.listener.counters.clientsRefused, 0);
+});
+
+Deno.test("issueWorkerIdentity(): the worker's leaf serves, and calls the gateway as a worker, never as the invoker", async () => {
+  const { cert } = await issueWorkerIdentity(ca, "echo-3");
+  const der = Uint8Array.fromBase64(cert.replace(/-----[^-]+-----|\s/g, ""));
+  const has = (oid: string) => hasExtendedKeyUsage(der, encodeOid(oid));
+  assert.equal(has(TLS_EKU.serverAuth), true);
+  assert.equal(has(TLS_EKU.clientAuth), true);
+  assert.equal(has(ROLE_EKU.worker), true);
+  assert.equal(has(ROLE_EKU.invoker), false);
 });

@@ -1,13 +1,14 @@
 /**
- * The watchdog's configuration: a pure function of the environment (never
- * argv, which other users can read in /proc), so that a worker is a
- * self-contained process an orchestrator configures the same way.
+ * The watchdog's configuration: a pure function of the environment and the
+ * secrets read from stdin (never argv, which other users can read in /proc),
+ * so that a worker is a self-contained process an orchestrator configures
+ * the same way.
  *
  * @module
  */
 
 import { DEFAULTS, requireDuration, type Transport } from "../config/settings.ts";
-import { WORKER_ENV as N } from "./worker_env.ts";
+import { WORKER_ENV as N, type WorkerSecrets } from "./contract.ts";
 
 export type { Transport };
 
@@ -37,6 +38,10 @@ export interface WatchdogConfig {
   tls: { cert: string; key: string; ticketKey: Uint8Array } | null;
   /** PEM CA the worker's certificate chains to: the warm-up request verifies against it. */
   ca: string | null;
+  /** The function keeps FFI (`allow_ffi`); otherwise it is revoked before the function loads. */
+  allowFfi: boolean;
+  /** Paths the function may write (`allow_write`). */
+  writable: string[];
 }
 
 /** The environment as the watchdog reads it. */
@@ -54,8 +59,27 @@ function integer(env: Env, name: string, fallback: number, min = 0): number {
   return value;
 }
 
-/** Reads the configuration from `env`; throws TypeError naming the variable at fault. */
-export function watchdogConfig(env: Env): WatchdogConfig {
+/** A JSON array of paths in `env[name]`; none when unset. */
+function paths(env: Env, name: string): string[] {
+  const text = env[name];
+  if (!text) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((path) => typeof path === "string")) {
+    throw new TypeError(`Cannot configure the watchdog: ${name} must be a JSON array of paths`);
+  }
+  return parsed;
+}
+
+/**
+ * Reads the configuration from `env` and the `secrets` read from stdin;
+ * throws TypeError naming the variable at fault.
+ */
+export function watchdogConfig(env: Env, secrets: WorkerSecrets = {}): WatchdogConfig {
   const functionPath = env[N.function] || null;
   const fprocess = env[N.fprocess] || null;
   if (!functionPath && !fprocess) {
@@ -86,28 +110,11 @@ export function watchdogConfig(env: Env): WatchdogConfig {
       `Cannot configure the watchdog: QFAAS_TRANSPORT must be h3, tls or tcp, received "${transport}"`,
     );
   }
-  let tls: WatchdogConfig["tls"] = null;
-  if (transport !== "tcp") {
-    const cert = env[N.cert];
-    const key = env[N.key];
-    const ticketKey = env[N.ticketKey];
-    if (!cert || !key || !ticketKey) {
-      throw new TypeError(
-        `Cannot configure the watchdog: transport ${transport} needs QFAAS_TLS_CERT, QFAAS_TLS_KEY and QFAAS_TICKET_KEY`,
-      );
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = Uint8Array.fromBase64(ticketKey);
-    } catch {
-      throw new TypeError("Cannot configure the watchdog: QFAAS_TICKET_KEY is not base64");
-    }
-    if (bytes.byteLength !== 48) {
-      throw new TypeError(
-        `Cannot configure the watchdog: QFAAS_TICKET_KEY must be 48 bytes of base64, got ${bytes.byteLength}`,
-      );
-    }
-    tls = { cert, key, ticketKey: bytes };
+  const tls = transport === "tcp" ? null : secrets.tls ?? null;
+  if (transport !== "tcp" && !tls) {
+    throw new TypeError(
+      `Cannot configure the watchdog: transport ${transport} needs its TLS identity on stdin (see contract.ts)`,
+    );
   }
   return {
     name: env[N.worker] ?? "worker",
@@ -130,5 +137,7 @@ export function watchdogConfig(env: Env): WatchdogConfig {
     }),
     tls,
     ca: env[N.ca] ?? null,
+    allowFfi: env[N.allowFfi] === "1",
+    writable: paths(env, N.writable),
   };
 }

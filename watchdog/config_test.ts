@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { watchdogConfig } from "./config.ts";
 
-const tls = {
-  QFAAS_TLS_CERT: "-----BEGIN CERTIFICATE-----",
-  QFAAS_TLS_KEY: "-----BEGIN PRIVATE KEY-----",
-  QFAAS_TICKET_KEY: new Uint8Array(48).toBase64(),
+const secrets = {
+  tls: {
+    cert: "-----BEGIN CERTIFICATE-----",
+    key: "-----BEGIN PRIVATE KEY-----",
+    ticketKey: new Uint8Array(48),
+  },
 };
 
 Deno.test("watchdogConfig() applies defaults: h3, 10 s exec_timeout, no in-flight limit", () => {
-  const config = watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls });
+  const config = watchdogConfig({ QFAAS_FUNCTION: "f.ts" }, secrets);
   assert.equal(config.transport, "h3");
   assert.equal(config.execTimeoutMs, 10_000);
   assert.equal(config.maxInflight, Infinity);
@@ -34,12 +36,12 @@ Deno.test("watchdogConfig() reads OpenFaaS-style limits and needs no TLS for tcp
 Deno.test("watchdogConfig() names the variable at fault", () => {
   assert.throws(() => watchdogConfig({}), /QFAAS_FUNCTION \(a Deno module\) or fprocess/);
   assert.throws(
-    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", fprocess: "python3 s.py", ...tls }),
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", fprocess: "python3 s.py" }, secrets),
     /both set/,
   );
-  assert.throws(() => watchdogConfig({ fprocess: "python3 s.py", ...tls }), /upstream_url/);
+  assert.throws(() => watchdogConfig({ fprocess: "python3 s.py" }, secrets), /upstream_url/);
   assert.throws(
-    () => watchdogConfig({ fprocess: "cat", mode: "streaming", upstream_url: "http://x", ...tls }),
+    () => watchdogConfig({ fprocess: "cat", mode: "streaming", upstream_url: "http://x" }, secrets),
     /mode=http/,
   );
   assert.throws(
@@ -48,28 +50,24 @@ Deno.test("watchdogConfig() names the variable at fault", () => {
   );
   assert.throws(
     () => watchdogConfig({ QFAAS_FUNCTION: "f.ts" }),
-    /QFAAS_TLS_CERT, QFAAS_TLS_KEY and QFAAS_TICKET_KEY/,
+    /transport h3 needs its TLS identity on stdin/,
   );
   assert.throws(
-    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, QFAAS_TICKET_KEY: btoa("short") }),
-    /48 bytes/,
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", QFAAS_WRITABLE: "/tmp" }, secrets),
+    /QFAAS_WRITABLE must be a JSON array/,
   );
   assert.throws(
-    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, QFAAS_TICKET_KEY: "not base64!" }),
-    /QFAAS_TICKET_KEY is not base64/,
-  );
-  assert.throws(
-    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, max_inflight: "-1" }),
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", max_inflight: "-1" }, secrets),
     /max_inflight/,
   );
   assert.throws(
-    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, exec_timeout: "soon" }),
+    () => watchdogConfig({ QFAAS_FUNCTION: "f.ts", exec_timeout: "soon" }, secrets),
     /exec_timeout/,
   );
 });
 
 Deno.test("watchdogConfig() reads a bare exec_timeout as seconds, as of-watchdog does", () => {
-  const config = watchdogConfig({ QFAAS_FUNCTION: "f.ts", ...tls, exec_timeout: "3" });
+  const config = watchdogConfig({ QFAAS_FUNCTION: "f.ts", exec_timeout: "3" }, secrets);
   assert.equal(config.execTimeoutMs, 3000);
 });
 
@@ -77,8 +75,7 @@ Deno.test("watchdogConfig() takes an of-watchdog http-mode upstream instead of a
   const config = watchdogConfig({
     fprocess: "python3 server.py",
     upstream_url: "http://127.0.0.1:5000",
-    ...tls,
-  });
+  }, secrets);
   assert.deepEqual(config.upstream, {
     fprocess: "python3 server.py",
     upstreamUrl: "http://127.0.0.1:5000",

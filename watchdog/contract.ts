@@ -1,8 +1,15 @@
 /**
- * The spawn contract between the invoker and a worker: the subcommand that
- * starts a worker, and the environment variables that configure it. Both
- * sides import this module; `encodeWorkerEnv` writes what `watchdogConfig`
- * reads (a round-trip test holds them together).
+ * The contract between the invoker and a worker, both sides of the process
+ * boundary: the subcommand that starts a worker, the environment variables
+ * that configure it, the secrets it reads once from its stdin, the ready line
+ * it prints, and the response headers it and the invoker add. Round-trip
+ * tests hold the writers and readers together.
+ *
+ * Secrets never travel in the environment or argv: a function reads its own
+ * environment, and another process of the same user can read
+ * `/proc/<pid>/environ`. The invoker writes them as one JSON line on the
+ * worker's stdin and closes it; the watchdog reads them before any function
+ * code loads, and nothing keeps the text.
  *
  * @module
  */
@@ -23,13 +30,7 @@ export const WORKER_ENV = {
   hostname: "QFAAS_HOSTNAME",
   /** Port to bind; 0 (default) picks one, reported in the ready line. */
   port: "QFAAS_PORT",
-  /** PEM certificate of the worker. */
-  cert: "QFAAS_TLS_CERT",
-  /** PEM private key of the worker. */
-  key: "QFAAS_TLS_KEY",
-  /** The 48-byte session ticket key, base64. */
-  ticketKey: "QFAAS_TICKET_KEY",
-  /** PEM CA the worker's and the gateway's certificates chain to. */
+  /** PEM CA the worker's and the gateway's certificates chain to (public). */
   ca: "QFAAS_CA",
   /** Largest request body, bytes. */
   maxBody: "QFAAS_MAX_BODY",
@@ -37,6 +38,10 @@ export const WORKER_ENV = {
   replayWindow: "QFAAS_REPLAY_WINDOW",
   /** The pid of the process that spawned the worker: the worker stops when it is gone. */
   parent: "QFAAS_PARENT_PID",
+  /** "1": the function keeps FFI (`allow_ffi`, for native addons); containment is lifted. */
+  allowFfi: "QFAAS_ALLOW_FFI",
+  /** JSON array of the paths the function may write (`allow_write`). */
+  writable: "QFAAS_WRITABLE",
   /** of-watchdog: a request running longer gets 504 (a bare number is seconds). */
   execTimeout: "exec_timeout",
   /** of-watchdog: requests in flight beyond this get 429 (0: unlimited). */
@@ -61,8 +66,6 @@ export interface WorkerSettings {
   functionPath?: string;
   /** … or an http-mode upstream. */
   upstream?: { fprocess: string; upstreamUrl: string };
-  /** TLS material (h3 and tls). */
-  tls?: { cert: string; key: string; ticketKey: Uint8Array };
   /** PEM CA. */
   ca?: string;
   /** exec_timeout, ms. */
@@ -71,6 +74,10 @@ export interface WorkerSettings {
   maxInflight?: number;
   /** Largest request body, bytes. */
   maxBodyBytes?: number;
+  /** The function keeps FFI after start (`allow_ffi`). */
+  allowFfi?: boolean;
+  /** Paths the function may write. */
+  writable?: readonly string[];
 }
 
 /** The environment that configures a worker as `settings` say. */
@@ -86,16 +93,161 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
     env[WORKER_ENV.fprocess] = settings.upstream.fprocess;
     env[WORKER_ENV.upstreamUrl] = settings.upstream.upstreamUrl;
   }
-  if (settings.tls) {
-    env[WORKER_ENV.cert] = settings.tls.cert;
-    env[WORKER_ENV.key] = settings.tls.key;
-    env[WORKER_ENV.ticketKey] = settings.tls.ticketKey.toBase64();
-  }
   if (settings.ca) env[WORKER_ENV.ca] = settings.ca;
   if (settings.execTimeoutMs !== undefined) {
     env[WORKER_ENV.execTimeout] = `${settings.execTimeoutMs}ms`;
   }
   if (settings.maxInflight) env[WORKER_ENV.maxInflight] = String(settings.maxInflight);
   if (settings.maxBodyBytes) env[WORKER_ENV.maxBody] = String(settings.maxBodyBytes);
+  if (settings.allowFfi) env[WORKER_ENV.allowFfi] = "1";
+  if (settings.writable?.length) env[WORKER_ENV.writable] = JSON.stringify(settings.writable);
   return env;
+}
+
+/** The response headers a worker and the invoker add, and the one the warm-up request carries. */
+export const WORKER_HEADERS = {
+  /** The worker that answered (its name). */
+  worker: "x-qfaas-worker",
+  /** h3, tls or tcp. */
+  transport: "x-qfaas-transport",
+  /** Whether the invoker's request went in 0-RTT: "accepted", "rejected" or "none". */
+  zeroRtt: "x-qfaas-0rtt",
+  /** "1" on the response to the request that started the worker. */
+  coldStart: "x-qfaas-cold-start",
+  /** The request's id, for logs. */
+  requestId: "x-qfaas-request-id",
+  /** Marks the watchdog's own warm-up request, which its function never sees. */
+  warmUp: "x-qfaas-warm-up",
+} as const;
+
+/** What only the worker may know: its TLS identity and its link to the gateway. */
+export interface WorkerSecrets {
+  /** The worker's leaf (PEM certificate and key) and its 48-byte ticket key (h3 and tls). */
+  tls?: { cert: string; key: string; ticketKey: Uint8Array };
+  /**
+   * The gateway's internal HTTP/3 origin and a session minted for it with the
+   * worker's certificate: the worker's first call is 0-RTT. Here rather than
+   * in the environment, which a function may change (`QFAAS_GATEWAY_URL` is
+   * only where its plain `fetch` calls go).
+   */
+  gateway?: { url: string; session: Uint8Array };
+}
+
+/** quic's TICKET_KEY_LENGTH, restated so that the contract loads no native binding. */
+const TICKET_KEY_BYTES = 48;
+
+/** The line the invoker writes on a new worker's stdin (then it closes stdin). */
+export function encodeWorkerSecrets(secrets: WorkerSecrets): string {
+  return JSON.stringify({
+    ...(secrets.tls
+      ? {
+        cert: secrets.tls.cert,
+        key: secrets.tls.key,
+        ticketKey: secrets.tls.ticketKey.toBase64(),
+      }
+      : {}),
+    ...(secrets.gateway
+      ? { gatewayUrl: secrets.gateway.url, gatewaySession: secrets.gateway.session.toBase64() }
+      : {}),
+  }) + "\n";
+}
+
+function field(parsed: Record<string, unknown>, name: string): string | undefined {
+  const value = parsed[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`Cannot read the worker's secrets: "${name}" must be a non-empty string`);
+  }
+  return value;
+}
+
+function base64(name: string, text: string): Uint8Array {
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch {
+    throw new TypeError(`Cannot read the worker's secrets: "${name}" is not base64`);
+  }
+}
+
+/**
+ * Parses what the invoker wrote (`encodeWorkerSecrets`); empty text is no
+ * secrets (a tcp worker). Throws TypeError naming the field at fault, never
+ * quoting a value.
+ */
+export function decodeWorkerSecrets(text: string): WorkerSecrets {
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new TypeError("Cannot read the worker's secrets: stdin is not one JSON object");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new TypeError("Cannot read the worker's secrets: stdin is not one JSON object");
+  }
+  const record = parsed as Record<string, unknown>;
+  const secrets: WorkerSecrets = {};
+  const [cert, key, ticketKey] = ["cert", "key", "ticketKey"].map((name) => field(record, name));
+  if (cert || key || ticketKey) {
+    if (!cert || !key || !ticketKey) {
+      throw new TypeError("Cannot read the worker's secrets: cert, key and ticketKey go together");
+    }
+    const bytes = base64("ticketKey", ticketKey);
+    if (bytes.byteLength !== TICKET_KEY_BYTES) {
+      throw new TypeError(
+        `Cannot read the worker's secrets: ticketKey must be ${TICKET_KEY_BYTES} bytes, got ${bytes.byteLength}`,
+      );
+    }
+    secrets.tls = { cert, key, ticketKey: bytes };
+  }
+  const [url, session] = ["gatewayUrl", "gatewaySession"].map((name) => field(record, name));
+  if (url || session) {
+    if (!url || !session) {
+      throw new TypeError(
+        "Cannot read the worker's secrets: gatewayUrl and gatewaySession go together",
+      );
+    }
+    secrets.gateway = { url, session: base64("gatewaySession", session) };
+  }
+  return secrets;
+}
+
+/**
+ * Reads the secrets from `stdin` to its end (the invoker closes it after one
+ * line), so that nothing is left there for function code to read.
+ */
+export async function readWorkerSecrets(stdin: ReadableStream<Uint8Array>): Promise<WorkerSecrets> {
+  return decodeWorkerSecrets(await new Response(stdin).text());
+}
+
+/** What the ready line says. */
+export interface ReadyLine {
+  /** Always true: the watchdog accepts requests. */
+  ready: true;
+  /** The loopback port the watchdog bound. */
+  port: number;
+  /** The worker's name (its certificate's DNS name). */
+  worker: string;
+}
+
+/**
+ * The ready line: the one JSON line a worker prints on stdout once it serves,
+ * which is how whoever spawned it learns the port it bound.
+ */
+export function formatReady(port: number, worker: string): string {
+  return JSON.stringify({ ready: true, port, worker } satisfies ReadyLine);
+}
+
+/** `line` parsed as a ready line, or null if it is anything else. */
+export function parseReady(line: string): ReadyLine | null {
+  if (!line.startsWith('{"ready":true')) return null;
+  try {
+    const parsed = JSON.parse(line);
+    return parsed.ready === true && Number.isInteger(parsed.port) &&
+        typeof parsed.worker === "string"
+      ? parsed as ReadyLine
+      : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,20 +1,35 @@
 import assert from "node:assert/strict";
 import { watchdogConfig } from "./config.ts";
-import { encodeWorkerEnv, WORKER_ENV } from "./worker_env.ts";
+import {
+  decodeWorkerSecrets,
+  encodeWorkerEnv,
+  encodeWorkerSecrets,
+  formatReady,
+  parseReady,
+  readWorkerSecrets,
+  WORKER_ENV,
+} from "./contract.ts";
 
 Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
   const ticketKey = crypto.getRandomValues(new Uint8Array(48));
-  const config = watchdogConfig(encodeWorkerEnv({
-    name: "echo-1",
-    transport: "h3",
-    hostname: "10.0.0.2",
-    functionPath: "/fns/echo/main.ts",
-    tls: { cert: "CERT", key: "KEY", ticketKey },
-    ca: "CA",
-    execTimeoutMs: 1500,
-    maxInflight: 3,
-    maxBodyBytes: 1024,
-  }));
+  const secrets = decodeWorkerSecrets(
+    encodeWorkerSecrets({ tls: { cert: "CERT", key: "KEY", ticketKey } }),
+  );
+  const config = watchdogConfig(
+    encodeWorkerEnv({
+      name: "echo-1",
+      transport: "h3",
+      hostname: "10.0.0.2",
+      functionPath: "/fns/echo/main.ts",
+      ca: "CA",
+      execTimeoutMs: 1500,
+      maxInflight: 3,
+      maxBodyBytes: 1024,
+      allowFfi: true,
+      writable: ["/tmp/out", "/data/a,b"],
+    }),
+    secrets,
+  );
   assert.equal(config.name, "echo-1");
   assert.equal(config.transport, "h3");
   assert.equal(config.hostname, "10.0.0.2");
@@ -24,6 +39,8 @@ Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
   assert.equal(config.execTimeoutMs, 1500);
   assert.equal(config.maxInflight, 3);
   assert.equal(config.maxBodyBytes, 1024);
+  assert.equal(config.allowFfi, true);
+  assert.deepEqual(config.writable, ["/tmp/out", "/data/a,b"]);
 });
 
 Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () => {
@@ -41,4 +58,55 @@ Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () =>
     upstreamUrl: "http://127.0.0.1:0",
   });
   assert.equal(config.tls, null);
+});
+
+Deno.test("no key material in the environment: secrets travel on stdin, read to its end", async () => {
+  const ticketKey = crypto.getRandomValues(new Uint8Array(48));
+  const gateway = {
+    url: "https://localhost:4433",
+    session: crypto.getRandomValues(new Uint8Array(300)),
+  };
+  const env = encodeWorkerEnv({ name: "echo-1", transport: "h3", hostname: "127.0.0.1" });
+  assert.ok(!Object.keys(env).some((name) => /KEY|CERT|SESSION|SECRET/.test(name)), "env names");
+  const line = encodeWorkerSecrets({
+    tls: { cert: "CERT", key: "-----BEGIN PRIVATE KEY-----", ticketKey },
+    gateway,
+  });
+  const stdin = new Blob([line]).stream();
+  const secrets = await readWorkerSecrets(stdin);
+  assert.deepEqual(secrets, {
+    tls: { cert: "CERT", key: "-----BEGIN PRIVATE KEY-----", ticketKey },
+    gateway,
+  });
+  assert.deepEqual(await readWorkerSecrets(new Blob([]).stream()), {}, "a tcp worker has none");
+});
+
+Deno.test("decodeWorkerSecrets() names the field at fault and never quotes a value", () => {
+  const key = "-----BEGIN PRIVATE KEY-----MARKER";
+  const cases: [string, RegExp][] = [
+    ["not json", /not one JSON object/],
+    ["[1]", /not one JSON object/],
+    [JSON.stringify({ cert: "C", key }), /cert, key and ticketKey go together/],
+    [JSON.stringify({ cert: "C", key, ticketKey: "!!" }), /"ticketKey" is not base64/],
+    [JSON.stringify({ cert: "C", key, ticketKey: btoa("short") }), /48 bytes, got 5/],
+    [JSON.stringify({ cert: 7, key, ticketKey: "x" }), /"cert" must be a non-empty string/],
+    [JSON.stringify({ gatewayUrl: "https://x" }), /gatewayUrl and gatewaySession go together/],
+  ];
+  for (const [text, expected] of cases) {
+    assert.throws(() => decodeWorkerSecrets(text), (error: Error) => {
+      assert.match(error.message, expected);
+      assert.ok(!error.message.includes("MARKER"), error.message);
+      return true;
+    });
+  }
+});
+
+Deno.test("the ready line round-trips; other lines are not ready lines", () => {
+  assert.deepEqual(parseReady(formatReady(4433, "echo-1")), {
+    ready: true,
+    port: 4433,
+    worker: "echo-1",
+  });
+  assert.equal(parseReady('{"ready":true,"port":"x","worker":"w"}'), null);
+  assert.equal(parseReady("hello"), null);
 });

@@ -6,11 +6,22 @@
  * a third of new connections here (measured). `node:https` with `noDelay` does
  * not wait, so TLS is served through it (and Hono's request adapter).
  *
+ * It can also require client certificates (mutual TLS, `clientAuth`), which
+ * `Deno.serve` and `Deno.listenTls` cannot: their options have no client CA
+ * (Deno 2.9). Deno's `node:tls` server verifies a client chain with rustls
+ * (`NodeClientCertVerifier`: the CA, and the clientAuth usage) when asked
+ * with `requestCert` and `rejectUnauthorized`, and refuses a client without
+ * one with the certificate_required alert (measured). What rustls does not
+ * check, the role's extended key usage, is checked here as soon as the
+ * handshake is done, before the connection reaches HTTP.
+ *
  * @module
  */
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { getRequestListener } from "@hono/node-server";
+import { encodeOid, hasExtendedKeyUsage } from "../quic/mod.ts";
 
 /** A running HTTPS server. */
 export interface HttpsServer {
@@ -30,6 +41,19 @@ export interface HttpsOptions {
   cert: string;
   /** PEM private key. */
   key: string;
+  /**
+   * Require client certificates (mutual TLS): chaining to `ca` (PEM), and
+   * with the extended key usage `extKeyUsage` (an OID naming a role), if set.
+   * Other clients do not get past the handshake.
+   */
+  clientAuth?: { ca: string; extKeyUsage?: string };
+}
+
+/** Refuses, once the handshake is done, a client whose leaf lacks `usage`. */
+function requireUsage(socket: TLSSocket, usage: Uint8Array): void {
+  const raw = socket.getPeerCertificate()?.raw;
+  if (raw && hasExtendedKeyUsage(new Uint8Array(raw), usage)) return;
+  socket.destroy();
 }
 
 /** Serves `handler` over HTTPS; resolves once it listens. */
@@ -37,11 +61,22 @@ export function serveHttps(
   options: HttpsOptions,
   handler: (request: Request) => Response | Promise<Response>,
 ): Promise<HttpsServer> {
+  const auth = options.clientAuth;
   const server = createServer(
-    { cert: options.cert, key: options.key, noDelay: true },
+    {
+      cert: options.cert,
+      key: options.key,
+      noDelay: true,
+      ...(auth ? { requestCert: true, rejectUnauthorized: true, ca: [auth.ca] } : {}),
+    },
     // Keep the global Request and Response Deno's own: Deno.serve accepts no other.
     getRequestListener(handler, { overrideGlobalObjects: false }),
   );
+  if (auth?.extKeyUsage) {
+    const usage = encodeOid(auth.extKeyUsage);
+    // Before the HTTP server's own listener: a refused socket never carries a request.
+    server.prependListener("secureConnection", (socket: TLSSocket) => requireUsage(socket, usage));
+  }
   return new Promise((resolve, reject) => {
     // The same error Deno.serve throws, so callers handle one kind.
     const failed = (error: Error & { code?: string }) =>

@@ -1,15 +1,23 @@
 /**
  * The worker process: `qfaas worker` (main.ts loads this module for that
- * subcommand), configured by its environment (see worker_env.ts and config.ts). It prints the ready line (ready.ts) once it
+ * subcommand), configured by its environment and the secrets on its stdin
+ * (contract.ts, config.ts). It gives up FFI and subprocesses before the
+ * function's code loads (containment.ts), prints the ready line once it
  * serves, and drains in-flight requests on SIGTERM.
  *
  * @module
  */
-import { gatewayLink, installGatewayFetch, startGatewayProxy } from "../chain/mod.ts";
+import {
+  GATEWAY_ENV,
+  type GatewayLink,
+  installGatewayLink,
+  startGatewayProxy,
+} from "../chain/mod.ts";
 import { watchdogConfig } from "./config.ts";
-import { WORKER_ENV } from "./worker_env.ts";
-import { loadFunction } from "./function_loader.ts";
-import { formatReady } from "./ready.ts";
+import { containFunction } from "./containment.ts";
+import type { Env } from "./config.ts";
+import { formatReady, readWorkerSecrets, WORKER_ENV, type WorkerSecrets } from "./contract.ts";
+import { type FunctionHandler, loadFunction } from "./function_loader.ts";
 import { startUpstream } from "./upstream.ts";
 import { startWatchdog } from "./watchdog.ts";
 
@@ -27,18 +35,42 @@ function withFreePort(url: string): string {
   return parsed.href.replace(/\/$/, "");
 }
 
+/** How this worker reaches the gateway, as a worker (its own certificate); null outside qfaas dev. */
+function linkOf(env: Env, secrets: WorkerSecrets): GatewayLink | null {
+  const ca = env[GATEWAY_ENV.ca];
+  if (!secrets.gateway || !ca) return null;
+  const address = env[GATEWAY_ENV.address];
+  return {
+    url: new URL(secrets.gateway.url).origin,
+    ca,
+    session: secrets.gateway.session,
+    ...(address ? { address } : {}),
+    ...(secrets.tls ? { identity: { cert: secrets.tls.cert, key: secrets.tls.key } } : {}),
+  };
+}
+
+// First, before anything else can: the secrets, to the end of stdin.
+const secrets = await readWorkerSecrets(Deno.stdin.readable);
 const env = Deno.env.toObject();
-const config = watchdogConfig(env);
+const config = watchdogConfig(env, secrets);
 // Calls to the gateway ride HTTP/3 0-RTT: plain fetch from a Deno function,
 // and a loopback proxy (its gateway_url) for an upstream in any language.
-const link = gatewayLink(env);
-if (link) installGatewayFetch(link);
-const proxy = config.upstream && link ? startGatewayProxy(link) : null;
+const link = linkOf(env, secrets);
+if (link) installGatewayLink(link);
+// Unless its configuration points gateway_url elsewhere (a bench's tcp or tls gateway).
+const gatewayUrl = env[GATEWAY_ENV.url];
+const proxy = config.upstream && link && gatewayUrl && new URL(gatewayUrl).origin === link.url
+  ? startGatewayProxy(link)
+  : null;
 const upstreamUrl = config.upstream ? withFreePort(config.upstream.upstreamUrl) : null;
 const upstream = config.upstream && upstreamUrl
   ? await startUpstream({
     ...config.upstream,
     upstreamUrl,
+    name: config.name,
+    // In bubblewrap where it works (sandbox.ts): its directory read-only, these writable.
+    writable: config.writable,
+    // Its whole environment: the worker's, which holds no key material (contract.ts).
     env: {
       ...env,
       upstream_url: upstreamUrl,
@@ -47,7 +79,6 @@ const upstream = config.upstream && upstreamUrl
     },
   })
   : null;
-const handler = upstream ? upstream.handler : await loadFunction(config.functionPath!);
 // of-watchdog semantics: when the function process dies, so does the worker.
 let stopping = false;
 upstream?.exited.then((code) => {
@@ -61,11 +92,17 @@ upstream?.exited.then((code) => {
   );
   Deno.exit(1);
 });
-const watchdog = await startWatchdog(handler, config, (error, requestId) => {
+// The listener (its TLS context, built from the key) before any function code runs,
+// which could otherwise patch the built-ins that building it uses. Nobody knows its
+// port before the ready line, so no request arrives before the function is loaded.
+let handler: FunctionHandler | null = upstream?.handler ?? null;
+const watchdog = await startWatchdog((request) => handler!(request), config, (error, requestId) => {
   console.error(
     JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
   );
 });
+containFunction({ allowFfi: config.allowFfi });
+handler ??= await loadFunction(config.functionPath!);
 console.log(formatReady(watchdog.port, config.name));
 
 const stop = async () => {

@@ -8,13 +8,22 @@
 export { type Env, type Transport, type WatchdogConfig, watchdogConfig } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export {
+  decodeWorkerSecrets,
   encodeWorkerEnv,
+  encodeWorkerSecrets,
+  formatReady,
+  parseReady,
+  readWorkerSecrets,
+  type ReadyLine,
   WORKER_ENV,
+  WORKER_HEADERS,
   WORKER_SUBCOMMAND,
+  type WorkerSecrets,
   type WorkerSettings,
-} from "./worker_env.ts";
-export { formatReady, forwardLines, readReady, type ReadyLine } from "./ready.ts";
+} from "./contract.ts";
+export { forwardLines, readReady } from "./ready.ts";
 export { guard, startWatchdog, type Watchdog } from "./watchdog.ts";
 export { BodyTooLarge, boundBody, type BoundedBody, countedBody, tooLarge } from "./body_limit.ts";
 export { type HttpsOptions, type HttpsServer, serveHttps } from "./https_server.ts";
 export { startUpstream, type Upstream, type UpstreamOptions } from "./upstream.ts";
+export { SandboxError, type SandboxSupport, sandboxSupport, unsandboxedNotice } from "./sandbox.ts";

@@ -1,38 +1,10 @@
 /**
- * The ready line: the one JSON line a worker prints on stdout once it serves,
- * which is how whoever spawned it learns the port it bound.
+ * Reading a worker's stdout: waiting for its ready line (its format is in
+ * contract.ts), then passing every other line on.
  *
  * @module
  */
-
-/** What the ready line says. */
-export interface ReadyLine {
-  /** Always true: the watchdog accepts requests. */
-  ready: true;
-  /** The loopback port the watchdog bound. */
-  port: number;
-  /** The worker's name (its certificate's DNS name). */
-  worker: string;
-}
-
-/** Formats the ready line for `worker` listening on `port`. */
-export function formatReady(port: number, worker: string): string {
-  return JSON.stringify({ ready: true, port, worker } satisfies ReadyLine);
-}
-
-/** `line` parsed as a ready line, or null if it is anything else. */
-export function parseReady(line: string): ReadyLine | null {
-  if (!line.startsWith('{"ready":true')) return null;
-  try {
-    const parsed = JSON.parse(line);
-    return parsed.ready === true && Number.isInteger(parsed.port) &&
-        typeof parsed.worker === "string"
-      ? parsed as ReadyLine
-      : null;
-  } catch {
-    return null;
-  }
-}
+import { parseReady, type ReadyLine } from "./contract.ts";
 
 /**
  * Waits for the ready line on a worker's stdout; `undefined` if the worker

@@ -6,11 +6,20 @@
  * and drain on shutdown. Request bodies stream to the function: the size
  * limit is counted as they pass, never by buffering them.
  *
+ * Over h3 and tls only the gateway's invoker gets in (mutual TLS): a client
+ * must present a certificate from the dev CA with the invoker role, checked
+ * at the handshake — a pre-seeded 0-RTT session carries it. No certificate,
+ * another CA's, or a worker's own (which another worker could present) is
+ * refused before any request is read. tcp stays the unauthenticated baseline.
+ *
  * @module
  */
 import { boundBody, type BoundedBody, tooLarge } from "./body_limit.ts";
 import { H3Client, ReplayGuard, serveH3 } from "../h3/mod.ts";
-import { quicheEngine } from "../quic/mod.ts";
+import { type QuicClientAuth, quicheEngine } from "../quic/mod.ts";
+// Not pki/mod.ts: it loads @peculiar/x509 (~250 ms, measured) at every worker
+// start. roles.ts imports nothing.
+import { ROLE_EKU } from "../pki/roles.ts";
 import type { WatchdogConfig } from "./config.ts";
 import type { FunctionHandler } from "./function_loader.ts";
 
@@ -144,6 +153,25 @@ export function guard(
   return { handle, inflight: () => inflight };
 }
 
+/**
+ * Who a worker's h3 and tls listeners admit: a certificate from `ca` with the
+ * invoker role. store/worker_identity.ts mints the pre-seeded session under
+ * the same rule.
+ */
+function invokerOnly(ca: string): QuicClientAuth {
+  return { ca, extKeyUsage: ROLE_EKU.invoker };
+}
+
+/** The CA that verifies the invoker's certificate; h3 and tls cannot serve without it. */
+function clientCa(config: WatchdogConfig): string {
+  if (!config.ca) {
+    throw new TypeError(
+      `Cannot serve ${config.transport}: no CA (QFAAS_CA) to verify the invoker's certificate with`,
+    );
+  }
+  return config.ca;
+}
+
 /** Starts serving `handler` as `config` says; resolves once the server is warm. */
 export async function startWatchdog(
   handler: FunctionHandler,
@@ -153,10 +181,11 @@ export async function startWatchdog(
   const guarded = guard(handler, config, onError);
   if (config.transport === "h3") {
     const tls = config.tls!;
+    const ca = clientCa(config);
     const listener = await quicheEngine.listen({
       hostname: config.hostname,
       port: config.port,
-      tls: { cert: tls.cert, key: tls.key, ticketKey: tls.ticketKey },
+      tls: { cert: tls.cert, key: tls.key, ticketKey: tls.ticketKey, clientAuth: invokerOnly(ca) },
       alpn: ["h3"],
     });
     const server = serveH3(
@@ -168,7 +197,7 @@ export async function startWatchdog(
           : guarded.handle(request, info.earlyData),
       { maxBodySize: config.maxBodyBytes },
     );
-    if (config.ca) await warmUp(config.hostname, listener.addr.port, config.ca);
+    await warmUp(config, ca);
     return {
       port: listener.addr.port,
       get inflight() {
@@ -182,19 +211,22 @@ export async function startWatchdog(
       ? new Response(null, { status: 204 })
       : guarded.handle(request, false);
   // Loaded only for tls workers: the other transports start without node:https.
-  const server = config.transport === "tls"
-    ? await (await import("./https_server.ts")).serveHttps(
+  const https = config.transport === "tls" ? await import("./https_server.ts") : null;
+  const server = https
+    ? await https.serveHttps(
       {
         hostname: config.hostname,
         port: config.port,
         cert: config.tls!.cert,
         key: config.tls!.key,
+        clientAuth: invokerOnly(clientCa(config)),
       },
       handle,
     )
     : Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handle);
   // Warm like an h3 worker, so that transports are compared on equal terms.
-  await warmUpTcp(config, server.addr.port);
+  if (https) await warmUpTls(config, clientCa(config), https.serveHttps);
+  else await warmUpTcp(config, server.addr.port);
   return {
     port: server.addr.port,
     get inflight() {
@@ -204,18 +236,43 @@ export async function startWatchdog(
   };
 }
 
-/** One request through the whole HTTP/1.1 path (TLS or not) before reporting ready. */
+/** One request through the whole HTTP/1.1 path before reporting ready. */
 async function warmUpTcp(config: WatchdogConfig, port: number): Promise<void> {
-  const tls = config.transport === "tls";
-  if (tls && !config.ca) return;
-  const client = Deno.createHttpClient(tls ? { caCerts: [config.ca!] } : {});
+  const client = Deno.createHttpClient({});
   try {
-    // The certificate names the listening address too, so this verifies as clients do.
-    const url = `${tls ? "https" : "http"}://${config.hostname}:${port}/`;
+    const url = `http://${config.hostname}:${port}/`;
     await (await fetch(url, { method: "OPTIONS", headers: { [WARM_UP_HEADER]: "1" }, client }))
       .arrayBuffer();
   } finally {
     client.close();
+  }
+}
+
+/**
+ * One request through the whole HTTPS path before reporting ready. The
+ * listener admits only the invoker, whose key the worker does not hold, so
+ * the warm-up goes to a throwaway server of the same code with no client
+ * authentication, which answers 204 to anything and never reaches the function.
+ */
+async function warmUpTls(
+  config: WatchdogConfig,
+  ca: string,
+  serveHttps: typeof import("./https_server.ts").serveHttps,
+): Promise<void> {
+  const tls = config.tls!;
+  const server = await serveHttps(
+    { hostname: config.hostname, port: 0, cert: tls.cert, key: tls.key },
+    () => new Response(null, { status: 204 }),
+  );
+  const client = Deno.createHttpClient({ caCerts: [ca] });
+  try {
+    // The certificate names the listening address too, so this verifies as clients do.
+    const url = `https://${config.hostname}:${server.addr.port}/`;
+    await (await fetch(url, { method: "OPTIONS", headers: { [WARM_UP_HEADER]: "1" }, client }))
+      .arrayBuffer();
+  } finally {
+    client.close();
+    await server.shutdown();
   }
 }
 
@@ -225,8 +282,22 @@ const WARM_UP_HEADER = "x-qfaas-warm-up";
 /**
  * One request through the whole HTTP/3 path before reporting ready: the first
  * real request then pays no start-up cost (measured: ~32 ms cold, ~2 ms warm).
+ * The listener admits only the invoker, whose key the worker does not hold,
+ * so the warm-up goes to a throwaway listener of the same engine with no
+ * client authentication, which answers 204 to anything and never reaches the
+ * function.
  */
-async function warmUp(hostname: string, port: number, ca: string): Promise<void> {
+async function warmUp(config: WatchdogConfig, ca: string): Promise<void> {
+  const tls = config.tls!;
+  const listener = await quicheEngine.listen({
+    hostname: config.hostname,
+    port: 0,
+    tls: { cert: tls.cert, key: tls.key },
+    alpn: ["h3"],
+  });
+  serveH3(listener, () => new Response(null, { status: 204 }));
+  const { hostname } = config;
+  const port = listener.addr.port;
   // The certificate names localhost; the listener may be on another address (a bench host).
   const client = new H3Client({ ca, resolve: () => ({ hostname, port, serverName: "localhost" }) });
   try {
@@ -235,5 +306,6 @@ async function warmUp(hostname: string, port: number, ca: string): Promise<void>
       .arrayBuffer();
   } finally {
     await client.close();
+    await listener.close(); // and with it the throwaway server's connections
   }
 }

@@ -1,12 +1,15 @@
 // The watchdog as a real worker process, reached over each transport.
 import assert from "node:assert/strict";
 import { H3Client } from "../h3/mod.ts";
-import { createCa } from "../pki/mod.ts";
+import { type CertifiedKey, createCa, invokerIdentity, issueLeaf } from "../pki/mod.ts";
 import { issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
-import { NONCE_HEADER } from "../h3/mod.ts";
+import { newNonce, NONCE_HEADER } from "../h3/mod.ts";
+import { encodeWorkerSecrets } from "./contract.ts";
 import { readReady } from "./ready.ts";
 
 const ca = await createCa("QFaaS test CA");
+/** The certificate workers admit: the gateway's invoker's. */
+const invoker = await invokerIdentity(ca);
 const functionPath = new URL("./testdata/function.ts", import.meta.url).pathname;
 
 interface Worker extends AsyncDisposable {
@@ -22,16 +25,19 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
     env: {
       QFAAS_FUNCTION: functionPath,
       QFAAS_WORKER: identity.name,
-      QFAAS_TLS_CERT: identity.cert,
-      QFAAS_TLS_KEY: identity.key,
-      QFAAS_TICKET_KEY: identity.ticketKey.toBase64(),
       QFAAS_CA: ca.cert,
       ...env,
     },
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Its TLS identity on stdin, as the invoker gives it.
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(encodeWorkerSecrets({
+    tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey },
+  })));
+  await writer.close();
   const ready = await readReady(child.stdout);
   if (!ready) {
     throw new Error(`the watchdog exited before it was ready (code ${(await child.status).code})`);
@@ -51,18 +57,43 @@ async function spawnWorker(env: Record<string, string> = {}): Promise<Worker> {
   };
 }
 
-/** An HTTP/3 client for `worker`, pre-seeded with the worker's minted session. */
-function clientFor(worker: Worker): { client: H3Client; url: (path: string) => string } {
+/**
+ * An HTTP/3 client for `worker` as the invoker is: pre-seeded with the
+ * worker's minted session (none with `session: null`), presenting `identity`
+ * on a full handshake (default the invoker's).
+ */
+function clientFor(
+  worker: Worker,
+  options: { identity?: CertifiedKey | null; session?: Uint8Array | null } = {},
+): { client: H3Client; url: (path: string) => string } {
   const origin = `https://${worker.identity.name}:${worker.port}`;
+  const session = options.session === undefined ? worker.identity.session : options.session;
+  const identity = options.identity === undefined ? invoker : options.identity;
   const client = new H3Client({
     ca: ca.cert,
-    sessions: new Map([[origin, worker.identity.session]]),
+    ...(identity ? { identity } : {}),
+    sessions: new Map(session ? [[origin, session]] : []),
     resolve: () => ({ hostname: "127.0.0.1", port: worker.port, serverName: worker.identity.name }),
   });
   return { client, url: (path) => `${origin}${path}` };
 }
 
-const nonce = () => crypto.randomUUID().replaceAll("-", "");
+/** How many requests the worker's function has run, this one included. */
+async function calls(worker: Worker): Promise<number> {
+  const probe = clientFor(worker);
+  try {
+    return Number(await (await probe.client.fetch(probe.url("/calls"))).text());
+  } finally {
+    await probe.client.close();
+  }
+}
+
+/** A TLS client as the invoker's: the dev CA, and `identity` (default the invoker's). */
+function tlsClient(identity: CertifiedKey | null = invoker): Deno.HttpClient {
+  return Deno.createHttpClient({ caCerts: [ca.cert], ...(identity ?? {}) });
+}
+
+const nonce = () => newNonce();
 
 Deno.test("watchdog (h3): the first request to a never-used worker goes out and is accepted in 0-RTT", async () => {
   await using worker = await spawnWorker();
@@ -150,7 +181,7 @@ Deno.test("watchdog: the same function over tls and tcp", async () => {
   for (const transport of ["tls", "tcp"]) {
     await using worker = await spawnWorker({ QFAAS_TRANSPORT: transport });
     const scheme = transport === "tls" ? "https" : "http";
-    const http = Deno.createHttpClient({ caCerts: [ca.cert] });
+    const http = tlsClient();
     try {
       const response = await fetch(`${scheme}://localhost:${worker.port}/t`, { client: http });
       assert.equal(await response.text(), "GET /t");
@@ -178,7 +209,7 @@ Deno.test("startWatchdog() answers a body over QFAAS_MAX_BODY with 413 JSON on h
   for (const transport of ["h3", "tls", "tcp"]) {
     await using worker = await spawnWorker({ QFAAS_TRANSPORT: transport, QFAAS_MAX_BODY: "1000" });
     const h3 = transport === "h3" ? clientFor(worker) : null;
-    const http = Deno.createHttpClient({ caCerts: [ca.cert] });
+    const http = tlsClient();
     const scheme = transport === "tls" ? "https" : "http";
     const send = (body: BodyInit) =>
       h3 ? h3.client.fetch(h3.url("/b"), { method: "POST", body }) : fetch(
@@ -249,17 +280,11 @@ Deno.test("watchdog (h3): a captured 0-RTT flight replayed from another socket d
   const origin = `https://${worker.identity.name}:${relayPort}`;
   const client = new H3Client({
     ca: ca.cert,
+    identity: invoker,
     sessions: new Map([[origin, worker.identity.session]]),
     resolve: () => ({ hostname: "127.0.0.1", port: relayPort, serverName: worker.identity.name }),
   });
-  const count = async () => {
-    const probe = clientFor(worker);
-    try {
-      return Number(await (await probe.client.fetch(probe.url("/calls"))).text());
-    } finally {
-      await probe.client.close();
-    }
-  };
+  const count = () => calls(worker);
   try {
     const original = await client.request(`${origin}/pay`, {
       method: "POST",
@@ -316,5 +341,96 @@ Deno.test("watchdog: a Python http.server function runs unchanged as an fprocess
     assert.equal(status.code, 1, "the worker exited because its upstream did");
   } finally {
     await client.close();
+  }
+});
+
+// Mutual TLS: only the gateway's invoker reaches a worker, whatever the local process.
+const strangerCa = await createCa("Unrelated CA");
+const stranger = await issueLeaf(strangerCa, { commonName: "qfaas-invoker", role: "invoker" });
+const otherWorker = await issueWorkerIdentity(ca, "echo-2");
+
+/**
+ * Who tries to get in, with what, and the TLS alert an h3 worker closes with:
+ * BoringSSL's for the first two, the listener's role check (access_denied,
+ * 49) for workers' certificates, which chain to the right CA.
+ */
+function intruders(worker: Worker): Array<[string, CertifiedKey | null, string]> {
+  return [
+    ["no certificate", null, "certificate_required"],
+    ["a certificate from another CA", stranger, "unknown_ca"],
+    ["another worker's certificate", otherWorker, "access_denied"],
+    ["the worker's own certificate", worker.identity, "access_denied"],
+  ];
+}
+
+Deno.test("watchdog (h3): refuses at the handshake a client with no certificate, another CA's, or a worker's", async () => {
+  await using worker = await spawnWorker();
+  for (const [who, identity, alert] of intruders(worker)) {
+    const { client, url } = clientFor(worker, { identity, session: null });
+    try {
+      await assert.rejects(
+        client.fetch(url("/intrude"), { method: "POST", body: "x" }),
+        (error: unknown) => {
+          assert.ok(String(error).includes(`CRYPTO_ERROR(${alert})`), `${who}: ${error}`);
+          return true;
+        },
+        who,
+      );
+    } finally {
+      await client.close();
+    }
+  }
+  assert.equal(await calls(worker), 1, "the function ran for none of them (only this count)");
+});
+
+Deno.test("watchdog (h3): admits the invoker, over a full handshake and in 0-RTT on the first connection", async () => {
+  await using worker = await spawnWorker();
+  // The pre-seeded session carries the invoker's certificate: 0-RTT, accepted, first connection.
+  const seeded = clientFor(worker, { identity: null });
+  const full = clientFor(worker, { session: null });
+  try {
+    const early = await seeded.client.request(seeded.url("/seeded"), { method: "POST", body: "a" });
+    assert.equal(early.earlyData, true);
+    assert.equal(early.earlyDataAccepted, true);
+    assert.equal(await early.response.text(), "POST /seeded a");
+    const handshake = await full.client.request(full.url("/full"), { method: "POST", body: "b" });
+    assert.equal(handshake.earlyData, false);
+    assert.equal(await handshake.response.text(), "POST /full b");
+  } finally {
+    await seeded.client.close();
+    await full.client.close();
+  }
+});
+
+Deno.test("watchdog (tls): refuses at the handshake anyone but the invoker", async () => {
+  await using worker = await spawnWorker({ QFAAS_TRANSPORT: "tls" });
+  const url = `https://localhost:${worker.port}/t`;
+  for (const [who, identity] of intruders(worker)) {
+    const client = tlsClient(identity);
+    try {
+      await assert.rejects(
+        fetch(url, { client, signal: AbortSignal.timeout(5000) }),
+        (error: unknown) => {
+          // rustls refuses the first two; the listener's role check closes on the workers.
+          assert.ok(error instanceof TypeError, `${who}: ${error}`);
+          if (!identity) assert.match(String(error.cause), /CertificateRequired/);
+          return true;
+        },
+      );
+    } finally {
+      client.close();
+    }
+  }
+  const client = tlsClient();
+  try {
+    const response = await fetch(url, { client });
+    assert.equal(await response.text(), "GET /t");
+    // Nothing else ran: the worker's /calls counts this request too.
+    assert.equal(
+      await (await fetch(`https://localhost:${worker.port}/calls`, { client })).text(),
+      "2",
+    );
+  } finally {
+    client.close();
   }
 });

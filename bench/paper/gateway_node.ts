@@ -59,7 +59,6 @@ async function appFunctions(app: AppConfig, urls: GatewayUrls, caFile: string) {
   const gateway: Record<string, string> = !tcp ? {} : {
     QFAAS_GATEWAY_URL: app.transport === "tcp" ? urls.http : urls.https,
     gateway_url: app.transport === "tcp" ? urls.http : urls.https,
-    QFAAS_GATEWAY_SESSION: "",
     ...(app.transport === "tls" ? { DENO_CERT: caFile } : {}),
   };
   return functions.map(({ fn }) => ({

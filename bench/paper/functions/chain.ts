@@ -3,15 +3,14 @@
 // the transport the bench gave this function (BENCH_TRANSPORT): plain HTTP,
 // HTTPS, or HTTP/3 in 1-RTT or 0-RTT (the session minted at spawn, then the
 // gateway's tickets) — the "non-continuous" pattern of the paper's §5.5.
-import { gatewayClient, gatewayLink } from "qfaas/chain";
+import { workerGatewayClient } from "qfaas/chain";
 
 const env = Deno.env.toObject();
 const transport = env.BENCH_TRANSPORT ?? "h3-0rtt";
 const name = env.BENCH_NEXT ?? "chain";
-const link = gatewayLink(env);
 // pool: false opens a new connection per call, resuming with the minted session, then tickets.
-const h3 = link && transport.startsWith("h3")
-  ? gatewayClient(link, { pool: false, earlyData: transport === "h3-1rtt" ? "off" : "all" })
+const h3 = transport.startsWith("h3")
+  ? workerGatewayClient({ pool: false, earlyData: transport === "h3-1rtt" ? "off" : "all" })
   : null;
 
 async function call(path: string): Promise<Response> {
@@ -25,8 +24,8 @@ async function call(path: string): Promise<Response> {
       client.close();
     }
   }
-  if (!h3 || !link) throw new Error("no gateway link in the environment");
-  return await h3.fetch(`${link.url}${path}`);
+  if (!h3) throw new Error("no gateway link: run inside a qfaas worker");
+  return await h3.fetch(`${env.QFAAS_GATEWAY_URL}${path}`);
 }
 
 export default async (request: Request): Promise<Response> => {
