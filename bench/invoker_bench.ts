@@ -25,6 +25,10 @@ export interface InvokerBenchOptions {
 export interface InvokerBenchReport extends BenchReport {
   /** Cold first requests that went out and were accepted in 0-RTT. */
   coldZeroRtt: { accepted: number; runs: number };
+  /** How many first requests to a specialized stem cell arrived in 0-RTT. */
+  stemZeroRtt: { accepted: number; runs: number };
+  /** An idle stem cell's memory: private (anonymous), file-backed, and proportional (PSS), MiB. */
+  idleStemMemoryMiB: { rss: number; anon: number; file: number; pss: number };
   /** Resident memory of an idle Deno-module worker, MiB. */
   idleWorkerRssMiB: number;
   /** The same worker's memory split: private (anonymous), file-backed, and proportional (PSS), MiB. */
@@ -62,6 +66,8 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
   const ca = await createCa("QFaaS bench CA");
   const store = new MemoryStore();
   const invoker = new Invoker({ ca, store });
+  // Beside it, an invoker with one stem cell: cold starts on a specialized cell.
+  const stems = new Invoker({ ca, store: new MemoryStore(), stemCells: 1 });
   invoker.register({ name: "warm", module: MODULE, max: 1 });
   invoker.register({ name: "fresh-h3", module: MODULE, max: 1, connection: "new" });
   invoker.register({
@@ -101,22 +107,33 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
       10 * options.runs,
     );
 
+    // Cold starts side by side: a process started for the function, then a stem cell
+    // specialized for it (once the pool has a loaded cell again).
     let accepted = 0;
-    for (let i = 0; i < options.coldRuns; i++) {
-      const name = `cold-${i}`;
-      invoker.register({ name, module: MODULE, max: 1 });
+    let stemAccepted = 0;
+    const firstRequest = async (on: Invoker, name: string, scenario: string) => {
       let zeroRtt = "";
       recorder.record(
-        "cold_start_first_request",
+        scenario,
         await timed(async () => {
-          const response = await invoker.invoke(name, new Request("http://bench/hello"));
+          const response = await on.invoke(name, new Request("http://bench/hello"));
           zeroRtt = response.headers.get("x-qfaas-0rtt") ?? "";
           await response.text();
         }),
       );
-      if (zeroRtt === "accepted") accepted++;
-      await invoker.pool(name).close();
+      await on.pool(name).close();
+      return zeroRtt === "accepted";
+    };
+    for (let i = 0; i < options.coldRuns; i++) {
+      const name = `cold-${i}`;
+      invoker.register({ name, module: MODULE, max: 1 });
+      if (await firstRequest(invoker, name, "cold_start_first_request")) accepted++;
+      stems.register({ name, module: MODULE, max: 1 });
+      await until(() => stems.freeStemCells === 1);
+      if (await firstRequest(stems, name, "cold_start_first_request_stem")) stemAccepted++;
     }
+    await until(() => stems.freeStemCells === 1);
+    const idleStemMemoryMiB = memoryMiB(stems.stemCellPids()[0]);
 
     await new Promise((r) => setTimeout(r, 500));
     const { rss: idleWorkerRssMiB, ...idleWorkerMemoryMiB } = memoryMiB(
@@ -138,6 +155,8 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
       machine: machineInfo(),
       results,
       coldZeroRtt: { accepted, runs: options.coldRuns },
+      stemZeroRtt: { accepted: stemAccepted, runs: options.coldRuns },
+      idleStemMemoryMiB,
       idleWorkerRssMiB,
       idleWorkerMemoryMiB,
       derived,
@@ -148,10 +167,26 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
           derived["new connection: 0-RTT / TLS"] <= 0.8,
         "cold first requests in 0-RTT: 100%": accepted === options.coldRuns,
         "idle worker RSS <= 60 MiB": idleWorkerRssMiB <= 60,
+        "cold first request on a stem cell <= 50 ms (median)":
+          median("cold_start_first_request_stem") <= 50,
+        "cold first request without stem cells <= 150 ms (median)":
+          median("cold_start_first_request") <= 150,
+        "first requests to a specialized stem cell in 0-RTT: 100%":
+          stemAccepted === options.coldRuns,
+        "idle stem cell PSS <= 40 MiB": idleStemMemoryMiB.pss <= 40,
       },
     };
   } finally {
-    await invoker.close();
+    await Promise.all([invoker.close(), stems.close()]);
+  }
+}
+
+/** Polls `condition` every 10 ms (a stem cell being replaced), up to 30 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("bench invoker: no stem cell came up within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -167,6 +202,12 @@ export function formatInvokerBench(report: InvokerBenchReport): string {
   }
   lines.push(
     `cold first requests in 0-RTT: ${report.coldZeroRtt.accepted}/${report.coldZeroRtt.runs}`,
+    `first requests on a stem cell in 0-RTT: ${report.stemZeroRtt.accepted}/${report.stemZeroRtt.runs}`,
+  );
+  const stem = report.idleStemMemoryMiB;
+  lines.push(
+    `idle stem cell: RSS ${stem.rss.toFixed(1)} MiB (anonymous ${stem.anon.toFixed(1)}, ` +
+      `file-backed ${stem.file.toFixed(1)}, PSS ${stem.pss.toFixed(1)})`,
   );
   const { anon, file, pss } = report.idleWorkerMemoryMiB;
   lines.push(

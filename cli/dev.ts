@@ -53,6 +53,12 @@ export interface DevOptions {
    * requests are warm. Default true; without it, only `min` workers start.
    */
   prewarm?: boolean;
+  /**
+   * Stem cells kept loaded per class of functions (those sharing an import map,
+   * memory and grant): a new worker then starts in the time it takes to load its
+   * function. Default 2; 0 turns them off.
+   */
+  stemCells?: number;
   /** Where messages and function output go. Default: stdout. */
   print?: (line: string) => void;
   /** Colour function names. Default: when stdout is a terminal and NO_COLOR is unset. */
@@ -137,6 +143,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     },
     onWorkerLog,
     systemAuth: systemAuth ?? undefined,
+    stemCells: options.stemCells ?? DEFAULT_STEM_CELLS,
   });
   const readyMs = performance.now() - started;
 
@@ -358,6 +365,17 @@ export class NoFunctions extends Error {
   }
 }
 
+/** Stem cells kept per class of functions unless `--stem-cells` says otherwise. */
+const DEFAULT_STEM_CELLS = 2;
+
+function count(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new TypeError(`--${name} must be a whole number from 0 to 64, received "${value}"`);
+  }
+  return n;
+}
+
 function port(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -397,6 +415,11 @@ export const devCommand = defineCommand({
       default: true,
       description: "start one worker per function at once (--no-prewarm: scale from zero)",
     },
+    "stem-cells": {
+      type: "string",
+      default: String(DEFAULT_STEM_CELLS),
+      description: "loaded, function-less workers kept per class of functions (0: none)",
+    },
   },
   async run({ args }) {
     let server: DevServer;
@@ -409,6 +432,7 @@ export const devCommand = defineCommand({
         watch: args.watch,
         prewarm: args.prewarm,
         auth: args.auth,
+        stemCells: count("stem-cells", args["stem-cells"]),
       });
     } catch (error) {
       if (error instanceof NoFunctions) {

@@ -73,6 +73,8 @@ export interface GatewayOptions {
    * then binds `listen.hostname`, which must be an address workers can reach.
    */
   placement?: WorkerPlacement;
+  /** Stem cells kept per class of functions (the invoker's `stemCells`); default none. */
+  stemCells?: number;
 }
 
 /** A running gateway. */
@@ -131,6 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     onWorkerLog: options.onWorkerLog,
     placement: options.placement,
+    stemCells: options.stemCells,
     workerEnv: () => ({
       [GATEWAY_ENV.url]: internalUrl,
       gateway_url: internalUrl, // the OpenFaaS name for it
@@ -149,7 +152,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         }),
     },
   });
-  const telemetry = new GatewayTelemetry(() => invoker.workerCounts());
+  const telemetry = new GatewayTelemetry(
+    () => invoker.workerCounts(),
+    () => invoker.freeStemCells,
+  );
   for (const fn of options.functions) invoker.register(fn);
   const app = createGatewayApp({
     invoker,

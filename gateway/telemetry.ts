@@ -23,7 +23,10 @@ export class GatewayTelemetry {
   #counts = new Map<string, number>();
 
   /** `workers` reports live workers per function when `/metrics` is read. */
-  constructor(workers: () => Iterable<[name: string, count: number]>) {
+  constructor(
+    workers: () => Iterable<[name: string, count: number]>,
+    stemCells: () => number = () => 0,
+  ) {
     this.#invocations = this.registry.counter(
       "qfaas_invocations_total",
       "Function invocations by status code.",
@@ -62,6 +65,11 @@ export class GatewayTelemetry {
     this.registry.gauge("qfaas_workers", "Live worker processes.", ["function"], {
       collect: function* () {
         for (const [name, count] of workers()) yield [{ function: name }, count];
+      },
+    });
+    this.registry.gauge("qfaas_stem_cells", "Loaded stem cells waiting for a function.", [], {
+      collect: function* () {
+        yield [{}, stemCells()];
       },
     });
   }

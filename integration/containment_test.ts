@@ -130,11 +130,20 @@ export default () => new Response("pid " + libc.symbols.getpid());\n`,
   "nativeok/qfaas.json": `{ "allow_ffi": true }\n`,
 };
 
-/** The pid and listening port of `fn`'s worker (UDP for h3, TCP for tls), found as root from outside. */
+/**
+ * The pid and listening port of the worker that answers `fn` (its name from the
+ * response, its process by the name in its initial environment), found as root
+ * from outside: UDP for h3, TCP for tls.
+ */
 async function workerOf(
+  dev: DevProcess,
   fn: string,
   protocol: "udp" | "tcp",
 ): Promise<{ pid: number; port: number }> {
+  const response = await fetch(`${dev.http}/function/${fn}`);
+  await response.body?.cancel();
+  const name = response.headers.get("x-qfaas-worker");
+  assert.ok(name, `${fn} answered with no worker name`);
   const output = await new Deno.Command("ss", {
     args: [protocol === "udp" ? "-Hulpn" : "-Htlpn"],
     stdout: "piped",
@@ -149,11 +158,9 @@ async function workerOf(
     } catch {
       continue;
     }
-    if (environ.split("\0").some((entry) => entry.startsWith(`QFAAS_WORKER=${fn}-`))) {
-      return { pid, port };
-    }
+    if (environ.split("\0").includes(`QFAAS_WORKER=${name}`)) return { pid, port };
   }
-  throw new Error(`no ${protocol} listener of a ${fn} worker`);
+  throw new Error(`no ${protocol} listener of ${fn}'s worker ${name}`);
 }
 
 async function probe(dev: DevProcess, name: string, arg = ""): Promise<string> {
@@ -163,10 +170,12 @@ async function probe(dev: DevProcess, name: string, arg = ""): Promise<string> {
   return (await response.json()).outcome;
 }
 
-/** The project and a running `qfaas dev`, shared by the steps of the one test. */
-async function hostileProject(): Promise<{ files: Project; dev: DevProcess } & AsyncDisposable> {
+/** The project and a running `qfaas dev` (with `args`), shared by the steps of one test. */
+async function hostileProject(
+  args: string[],
+): Promise<{ files: Project; dev: DevProcess } & AsyncDisposable> {
   const files = await project(FILES);
-  const dev = await startDev(files);
+  const dev = await startDev(files, { args });
   return {
     files,
     dev,
@@ -177,8 +186,31 @@ async function hostileProject(): Promise<{ files: Project; dev: DevProcess } & A
   };
 }
 
-Deno.test("containment: a hostile Deno function is refused every escape; its own grant still works", async (t) => {
-  await using bed = await hostileProject();
+/** Free stem cells, as the gateway's metrics say. */
+async function stemCells(dev: DevProcess): Promise<number> {
+  const text = await (await fetch(`${dev.http}/metrics`)).text();
+  return Number(/^qfaas_stem_cells (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+Deno.test("containment: a hostile Deno function in a worker started for it is refused every escape; its own grant still works", async (t) => {
+  await using bed = await hostileProject(["--stem-cells", "0"]);
+  await hostileSuite(t, bed);
+});
+
+Deno.test("containment: the same, in workers specialized from stem cells", async (t) => {
+  await using bed = await hostileProject(["--stem-cells", "2", "--no-prewarm"]);
+  // Two classes: hostile (it may write) and the others; two loaded cells each.
+  for (let i = 0; i < 600 && await stemCells(bed.dev) < 4; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(await stemCells(bed.dev), 4);
+  const first = await fetch(`${bed.dev.http}/function/hostile?probe=none`);
+  await first.body?.cancel();
+  assert.match(first.headers.get("x-qfaas-worker") ?? "", /^stem-/, "a specialized stem cell");
+  await hostileSuite(t, bed);
+});
+
+async function hostileSuite(t: Deno.TestContext, bed: { files: Project; dev: DevProcess }) {
   const { files, dev } = bed;
   const caKey = join(files.env.XDG_CACHE_HOME, "qfaas", "ca", "ca-key.pem");
   assert.ok((await Deno.stat(caKey)).isFile, "the dev CA key exists where the probes look");
@@ -233,7 +265,7 @@ Deno.test("containment: a hostile Deno function is refused every escape; its own
   });
 
   await t.step("another worker's /proc/<pid>/environ, and its own", async () => {
-    const victim = await workerOf("victim", "udp");
+    const victim = await workerOf(dev, "victim", "udp");
     refused(await probe(dev, "read", `/proc/${victim.pid}/environ`));
     refused(await probe(dev, "read", "/proc/self/environ"));
   });
@@ -252,13 +284,13 @@ Deno.test("containment: a hostile Deno function is refused every escape; its own
     assert.match(await probe(dev, "h3", `localhost:${dev.httpsPort}`), /^allowed: 200 /);
     assert.match(await probe(dev, "tls", `127.0.0.1:${dev.httpsPort}`), /^allowed: HTTP\/1.1 200/);
     // Worker certificates name localhost and 127.0.0.1: only client authentication stops these.
-    const h3 = await workerOf("victim", "udp");
+    const h3 = await workerOf(dev, "victim", "udp");
     refused(await probe(dev, "h3", `localhost:${h3.port}`));
-    const tls = await workerOf("victimtls", "tcp");
+    const tls = await workerOf(dev, "victimtls", "tcp");
     refused(await probe(dev, "tls", `127.0.0.1:${tls.port}`));
   });
 
   await t.step("the gateway's internal listener without a worker identity", async () => {
     refused(await probe(dev, "internal"));
   });
-});
+}

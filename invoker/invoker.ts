@@ -18,12 +18,18 @@ import { type CertificateAuthority, type CertifiedKey, invokerIdentity } from ".
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
 import { FunctionPool, type Lease, type StartFailure } from "./pool.ts";
+import { StemPool } from "./stem_pool.ts";
 import {
   type FunctionSpec,
   type GatewayLinkSource,
+  type SpawnOptions,
+  spawnStem,
   spawnWorker,
+  type StemClass,
+  stemClassOf,
   type WorkerLogLine,
   type WorkerPlacement,
+  type WorkerProcess,
 } from "./worker_process.ts";
 
 /** A function as the invoker runs it: its definition (pool sizes, transport, 0-RTT policy included). */
@@ -46,6 +52,12 @@ export interface InvokerOptions {
    * session minted for it on its stdin, with its other secrets.
    */
   gateway?: GatewayLinkSource;
+  /**
+   * Stem cells kept loaded per class of registered functions (stem_pool.ts):
+   * a new worker then costs loading its function, not starting a process.
+   * Default 0: every worker is a process started for its function.
+   */
+  stemCells?: number;
 }
 
 /** Told when a function's worker fails to start (`failure` null: it started again after failing). */
@@ -81,16 +93,79 @@ export class Invoker {
   #https: Deno.HttpClient | null = null;
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
+  #stems: StemPool | null = null;
+  /** Each function's class, computed once per definition (it reads the functions directory). */
+  #classes = new WeakMap<InvokerFunction, Promise<StemClass>>();
 
   /** Creates an invoker; functions are added with `register`. */
   constructor(options: InvokerOptions) {
     this.#options = options;
     this.#http = Deno.createHttpClient({});
+    if ((options.stemCells ?? 0) > 0) {
+      this.#stems = new StemPool({
+        size: options.stemCells!,
+        spawn: (stemClass) => spawnStem(stemClass, options.ca, options.store, this.#spawnOptions()),
+        onError: (error) => this.#stemError(error),
+      });
+    }
   }
 
   /** Adds a function, or replaces it: see `replace` for a running one. */
   register(fn: InvokerFunction): void {
     this.#functions.set(fn.name, fn);
+    this.#keepStems(fn);
+  }
+
+  /** Stem cells for `fn`'s class, if the invoker keeps any and `fn` can use them. */
+  #keepStems(fn: InvokerFunction): void {
+    if (!this.#stems || fn.unavailable) return;
+    const stems = this.#stems;
+    this.#classOf(fn).then((stemClass) => stems.keep(stemClass), (error) => this.#stemError(error));
+  }
+
+  /** A stem cell could not start: said on the workers' log (fresh workers still start). */
+  #stemError(error: unknown): void {
+    const text = `! stem cell: ${(error as Error).message}`;
+    const line = { function: "", worker: "stem", stream: "stderr" as const, text };
+    if (this.#options.onWorkerLog) this.#options.onWorkerLog(line);
+    else console.error(text);
+  }
+
+  #classOf(fn: InvokerFunction): Promise<StemClass> {
+    let stemClass = this.#classes.get(fn);
+    if (!stemClass) {
+      stemClass = stemClassOf(fn);
+      this.#classes.set(fn, stemClass);
+    }
+    return stemClass;
+  }
+
+  #spawnOptions(): SpawnOptions {
+    return {
+      env: this.#options.workerEnv?.(),
+      onLog: this.#options.onWorkerLog,
+      placement: this.#options.placement,
+      gateway: this.#options.gateway,
+    };
+  }
+
+  /** A new worker for `fn`: a stem cell of its class specialized, else a process started for it. */
+  async #startWorker(fn: InvokerFunction): Promise<WorkerProcess> {
+    if (this.#stems) {
+      const stem = this.#stems.take(await this.#classOf(fn));
+      if (stem) return await stem.specialize(fn);
+    }
+    return await spawnWorker(fn, this.#options.ca, this.#options.store, this.#spawnOptions());
+  }
+
+  /** Free stem cells (all classes). */
+  get freeStemCells(): number {
+    return this.#stems?.free() ?? 0;
+  }
+
+  /** Process ids of the free stem cells (for memory figures). */
+  stemCellPids(): number[] {
+    return this.#stems?.pids() ?? [];
   }
 
   /**
@@ -102,6 +177,7 @@ export class Invoker {
     const old = this.#pools.get(fn.name);
     this.#pools.delete(fn.name);
     this.#functions.set(fn.name, fn);
+    this.#keepStems(fn);
     await old?.close();
   }
 
@@ -149,13 +225,7 @@ export class Invoker {
       const fn = this.#functions.get(name);
       if (!fn) throw new FunctionNotFound(name);
       pool = new FunctionPool(
-        () =>
-          spawnWorker(fn, this.#options.ca, this.#options.store, {
-            env: this.#options.workerEnv?.(),
-            onLog: this.#options.onWorkerLog,
-            placement: this.#options.placement,
-            gateway: this.#options.gateway,
-          }),
+        () => this.#startWorker(fn),
         {
           ...fn,
           onStartFailure: (failure) => {
@@ -258,7 +328,10 @@ export class Invoker {
 
   /** Stops every worker and closes every client. */
   async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await Promise.all([
+      ...[...this.#pools.values()].map((pool) => pool.close()),
+      this.#stems?.close(),
+    ]);
     await Promise.all([...this.#h3.values()].map((client) => client.close()));
     this.#https?.close();
     this.#http.close();

@@ -21,11 +21,17 @@ export {
   START_BACKOFF_MS,
   type StartFailure,
 } from "./pool.ts";
+export { StemPool, type StemPoolOptions } from "./stem_pool.ts";
 export {
   type FunctionSpec,
   type GatewayLinkSource,
   type SpawnOptions,
+  spawnStem,
   spawnWorker,
+  type StemClass,
+  stemClassOf,
+  type StemOptions,
+  type StemProcess,
   workerCommand,
   type WorkerLogLine,
   type WorkerPlacement,

@@ -88,28 +88,51 @@ export async function prepareFunction(
   const imports = `${root}/`.startsWith(PROJECT)
     ? all
     : Object.fromEntries(Object.entries(all).filter(([name]) => WORKER_PACKAGES.includes(name)));
-  const config = workerDenoConfig({
+  const shared = workerDenoConfig({
     qfaas: { dir: PROJECT, imports },
     chainModule: CHAIN,
     files,
-    lock: `${fn.name}.deno.lock`,
+    lock: "",
   });
-  // One file per functions directory and function: stable, so a reload rewrites it in place.
+  // Named by its content: functions with the same import map share one file (and one
+  // lockfile), so their workers share a class and can take each other's stem cells.
+  const id = createHash("sha256").update(JSON.stringify(shared)).digest("hex").slice(0, 16);
+  const config = { ...shared, lock: `${id}.deno.lock` };
   const key = createHash("sha256").update(root).digest("hex").slice(0, 16);
   await Deno.mkdir(join(dir, key), { recursive: true });
-  const path = join(dir, key, `${fn.name}.deno.json`);
+  const path = join(dir, key, `${id}.deno.json`);
   const text = JSON.stringify(config, null, 2) + "\n";
-  // Nothing changed since the last preparation (configuration, the functions
-  // directory's files, the cache): the graph is cached already.
-  const stamp = `${path}.stamp`;
-  const fingerprint = await fingerprintOf(text, root);
+  // Nothing changed since this function's last preparation (configuration, the functions
+  // directory's files, the cache): its graph is cached already.
+  const stamp = join(dir, key, `${fn.name}.stamp`);
+  const fingerprint = await fingerprintOf(text + fn.module, root);
   if (await readOr(stamp) === fingerprint && await readOr(join(dir, key, config.lock)) !== null) {
     return { config: path, ms: performance.now() - started, cached: true };
   }
   await Deno.remove(stamp).catch(() => {});
-  await Deno.writeTextFile(path, text);
+  // One `deno cache` at a time per configuration: they share its lockfile.
+  const previous = caching.get(path) ?? Promise.resolve();
+  const run = previous.then(() => cacheGraph(fn, path, text, npmPackages(config)));
+  caching.set(path, run.catch(() => {})); // its error is this caller's; the next one still runs
+  await run;
+  await Deno.writeTextFile(stamp, fingerprint);
+  return { config: path, ms: performance.now() - started, cached: false };
+}
+
+/** The `deno cache` in flight per configuration file. */
+const caching = new Map<string, Promise<void>>();
+
+/** Writes `text` to `path` and caches `fn`'s graph with it; throws PrepareError. */
+async function cacheGraph(
+  fn: FunctionDefinition,
+  path: string,
+  text: string,
+  packages: string[],
+): Promise<void> {
+  // Named by its content, it never changes once written; workers may be reading it.
+  if (await readOr(path) !== text) await Deno.writeTextFile(path, text);
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["cache", "--quiet", `--config=${path}`, WATCHDOG, fn.module, ...npmPackages(config)],
+    args: ["cache", "--quiet", `--config=${path}`, WATCHDOG, fn.module!, ...packages],
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -121,8 +144,6 @@ export async function prepareFunction(
       detail.split("\n")[0] ?? `deno cache exited with code ${code}`;
     throw new PrepareError(fn.name, first.replace(/^error:\s*/, ""), detail);
   }
-  await Deno.writeTextFile(stamp, fingerprint);
-  return { config: path, ms: performance.now() - started, cached: false };
 }
 
 /** A file's text, or null when it does not exist. */

@@ -24,11 +24,34 @@ Deno.test("prepareFunction() writes the worker's config, and skips deno cache un
   assert.equal(first.cached, false);
   const config = JSON.parse(await Deno.readTextFile(first.config));
   assert.equal(config.nodeModulesDir, "none");
-  assert.equal(config.lock, "a.deno.lock");
+  assert.match(config.lock, /^[0-9a-f]{16}\.deno\.lock$/);
   assert.match(config.imports["qfaas/chain"], /^file:\/\/.*\/chain\/mod\.ts$/);
   assert.equal((await prepareFunction(fn, out)).cached, true, "nothing changed");
   await Deno.writeTextFile(join(t.root, "_shared/util.ts"), "export const x = 2;\n");
   assert.equal((await prepareFunction(fn, out)).cached, false, "shared code changed");
+});
+
+Deno.test("prepareFunction(): functions with the same import map share one configuration; their own map gets their own", async () => {
+  await using t = await functionsDir({
+    "a/main.ts": "export default () => new Response('a');\n",
+    "b/main.ts": "export default () => new Response('b');\n",
+    "c/deno.json": '{ "imports": { "x/": "./lib/" } }\n',
+    "c/lib/y.ts": "export const y = 1;\n",
+    "c/main.ts": 'import { y } from "x/y.ts";\nexport default () => new Response(String(y));\n',
+  });
+  const fn = (name: string) => ({
+    name,
+    module: join(t.root, name, "main.ts"),
+    dir: join(t.root, name),
+    root: t.root,
+  });
+  const out = join(t.root, ".prepared");
+  const [a, b, c] = await Promise.all(
+    ["a", "b", "c"].map((name) => prepareFunction(fn(name), out)),
+  );
+  assert.equal(a.config, b.config);
+  assert.notEqual(a.config, c.config);
+  assert.equal((await prepareFunction(fn("b"), out)).cached, true, "b has its own stamp");
 });
 
 Deno.test("prepareFunction() names the file and specifier it cannot resolve", async () => {

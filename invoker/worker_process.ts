@@ -7,19 +7,21 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
 import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
 import { issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
+  encodeSpecialization,
   encodeWorkerEnv,
   encodeWorkerSecrets,
   forwardLines,
+  parseStem,
   readReady,
   type Transport,
+  WORKER_ENV,
   WORKER_SUBCOMMAND,
-  type WorkerSecrets,
 } from "../watchdog/mod.ts";
 
 /** What a function is and how its workers run. */
@@ -137,10 +139,9 @@ function killGroup(child: Deno.ChildProcess): void {
 }
 
 /**
- * The worker's permissions, which are its function's: read its function's
- * directory and the functions directory it belongs to (shared code such as
- * `_shared/`), but not that directory's secrets nor other functions' `.env`
- * files; write only where its configuration says (`allow_write`); reach the
+ * The worker's permissions, which are its function's: read the functions
+ * directory it belongs to (its own code, shared code such as `_shared/`), but
+ * not that directory's secrets nor any function's `.env` files; write only where its configuration says (`allow_write`); reach the
  * network (it listens, and calls other functions); read its environment,
  * which holds no key material, and system facts. qfaas's own code needs no grant: the worker
  * imports it statically, and Deno checks only the function's (computed)
@@ -150,13 +151,12 @@ function killGroup(child: Deno.ChildProcess): void {
  */
 async function permissions(spec: FunctionSpec): Promise<string[]> {
   const reads: string[] = [...BINDING_READS];
-  const own = spec.dir ?? (spec.module ? dirname(spec.module) : spec.upstream?.cwd);
   if (spec.root) reads.push(spec.root);
   else if (spec.module) reads.push(spec.module);
   if (spec.upstream?.cwd) reads.push(spec.upstream.cwd);
   const writes = spec.writable ?? [];
   reads.push(...writes);
-  const denied = spec.root ? await privateFiles(spec.root, own) : [];
+  const denied = spec.root ? await privateFiles(spec.root) : [];
   return [
     "--no-prompt",
     ...(reads.length > 0 ? [`--allow-read=${reads.join(",")}`] : []),
@@ -175,9 +175,11 @@ async function permissions(spec: FunctionSpec): Promise<string[]> {
 
 /**
  * What a function may not read in its functions directory: `.secrets/`, the
- * directory's own dotenv files, and every other function's.
+ * directory's dotenv files, and every function's, its own included (their
+ * values reach it as environment variables). The same for every function of
+ * the directory, so that their workers share a class (stem cells).
  */
-async function privateFiles(root: string, own: string | undefined): Promise<string[]> {
+async function privateFiles(root: string): Promise<string[]> {
   const denied = [join(root, ".secrets")];
   const dotenv = async (dir: string) => {
     try {
@@ -191,7 +193,7 @@ async function privateFiles(root: string, own: string | undefined): Promise<stri
   await dotenv(root);
   for await (const entry of Deno.readDir(root)) {
     const dir = join(root, entry.name);
-    if (entry.isDirectory && dir !== own) await dotenv(dir);
+    if (entry.isDirectory) await dotenv(dir);
   }
   return denied;
 }
@@ -234,44 +236,91 @@ export interface SpawnOptions {
   gateway?: GatewayLinkSource;
 }
 
-/**
- * Writes the worker's secrets on its stdin and closes it. A worker that died
- * at once (a bad flag) leaves a broken pipe: that is its start error to report,
- * which the ready line's absence does, so the write error itself is dropped.
- */
-async function writeSecrets(child: Deno.ChildProcess, secrets: WorkerSecrets): Promise<void> {
-  const writer = child.stdin.getWriter();
-  try {
-    await writer.write(encoder.encode(encodeWorkerSecrets(secrets)));
-    await writer.close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  }
-}
-
 const encoder = new TextEncoder();
 const passThrough = (line: WorkerLogLine) =>
   Deno.stderr.writeSync(encoder.encode(`${line.text}\n`));
 
-/** Spawns a worker for `spec` and resolves once it reports ready. */
-export async function spawnWorker(
-  spec: FunctionSpec,
+/**
+ * What a worker process is started with, fixed for its life: its Deno flags
+ * (configuration, permission grant), V8 limits and working directory.
+ * Functions with equal classes can take each other's stem cells.
+ */
+export interface StemClass {
+  /** Equal for equal classes. */
+  readonly key: string;
+  /** `deno run` flags: the configuration and the grant. */
+  readonly runFlags: readonly string[];
+  /** DENO_V8_FLAGS. */
+  readonly v8Flags: string;
+  /** Working directory (an upstream's own directory). */
+  readonly cwd?: string;
+}
+
+/** The class of the processes that can run `spec`. */
+export async function stemClassOf(spec: FunctionSpec): Promise<StemClass> {
+  const runFlags = [
+    // The prepared configuration (the function's import map; code from the cache only),
+    // else qfaas's own (npm packages, qfaas/chain), wherever the worker's cwd is.
+    ...(spec.prepared
+      ? [`--config=${spec.prepared}`, "--cached-only"]
+      : [`--config=${PROJECT}deno.json`]),
+    "--unstable-net",
+    ...await permissions(spec),
+  ];
+  // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
+  // after traffic (measured), and requests got no slower.
+  const v8Flags = `--max-old-space-size=${
+    spec.memoryMiB ?? DEFAULTS.memoryMiB
+  },--max-semi-space-size=1`;
+  const cwd = spec.upstream?.cwd;
+  return { key: JSON.stringify([runFlags, v8Flags, cwd ?? null]), runFlags, v8Flags, cwd };
+}
+
+/**
+ * A worker process loaded (runtime, watchdog, QUIC binding) and holding its
+ * identity, but no function yet: `specialize` gives it one, once.
+ */
+export interface StemProcess {
+  /** Its name, which its certificate carries. */
+  readonly name: string;
+  /** Its class: only functions of this class may take it. */
+  readonly stemClass: StemClass;
+  /** The process id. */
+  readonly pid: number;
+  /** Resolves with the exit code when the process ends. */
+  readonly exited: Promise<number>;
+  /** Resolves once it is loaded and waits for a function; rejects if it ended first. */
+  readonly loaded: Promise<void>;
+  /** Hands it `spec` (of its class) and resolves once it serves it. */
+  specialize(spec: FunctionSpec): Promise<WorkerProcess>;
+  /** Ends an unspecialized stem cell (it exits when its stdin closes), killing it if it lingers. */
+  discard(): Promise<void>;
+}
+
+/** Options of `spawnStem`, beyond `SpawnOptions`. */
+export interface StemOptions extends SpawnOptions {
+  /** The worker's name; default `stem-<pid>-<n>`. */
+  name?: string;
+}
+
+/**
+ * Starts a stem cell of `stemClass`: its identity is issued (and the
+ * gateway's session for it minted) now, so that specializing it later costs
+ * only loading the function.
+ */
+export async function spawnStem(
+  stemClass: StemClass,
   ca: CertificateAuthority,
   store: ZeroRttStore,
-  options: SpawnOptions = {},
-): Promise<WorkerProcess> {
+  options: StemOptions = {},
+): Promise<StemProcess> {
   const started = performance.now();
-  const transport = spec.transport ?? "h3";
-  const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const name = options.name ?? `stem-${Deno.pid}-${++counter}`;
   const placement = options.placement;
   const address = placement?.address ?? "127.0.0.1";
   const identity = await issueWorkerIdentity(ca, name, {
     ipAddresses: placement ? [placement.address] : [],
   });
-  // An entry from spawn to exit says the worker is alive; without pre-seeding it is empty.
-  if (transport === "h3") {
-    store.set(name, spec.preseed === false ? new Uint8Array(0) : identity.session);
-  }
   const inherited = Object.fromEntries(
     // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
     // The TLS and proxy settings stay too, for the function's own outbound requests.
@@ -283,123 +332,179 @@ export async function spawnWorker(
   );
   const env: Record<string, string> = {
     ...inherited,
-    ...options.env,
-    ...spec.env,
-    ...encodeWorkerEnv({
-      name,
-      transport,
-      hostname: address,
-      functionPath: spec.module,
-      upstream: spec.upstream,
-      ca: ca.cert,
-      execTimeoutMs: spec.execTimeoutMs ?? DEFAULTS.execTimeoutMs,
-      maxInflight: spec.maxInflight,
-      maxBodyBytes: spec.maxBodyBytes,
-      allowFfi: spec.allowFfi,
-      writable: spec.writable,
-    }),
-    // A 1 MiB young generation: an idle worker keeps ~26 MiB less resident
-    // after traffic (measured), and requests got no slower.
-    DENO_V8_FLAGS: `--max-old-space-size=${
-      spec.memoryMiB ?? DEFAULTS.memoryMiB
-    },--max-semi-space-size=1`,
+    [WORKER_ENV.stem]: "1",
+    [WORKER_ENV.worker]: name,
+    [WORKER_ENV.parent]: String(Deno.pid),
+    // For its warm-up before it has a function (public).
+    [WORKER_ENV.ca]: ca.cert,
+    [WORKER_ENV.hostname]: address,
+    DENO_V8_FLAGS: stemClass.v8Flags,
   };
-  const deno = workerCommand([
-    // The prepared configuration (the function's import map; code from the cache only),
-    // else qfaas's own (npm packages, qfaas/chain), wherever the worker's cwd is.
-    ...(spec.prepared
-      ? [`--config=${spec.prepared}`, "--cached-only"]
-      : [`--config=${PROJECT}deno.json`]),
-    "--unstable-net",
-    ...await permissions(spec),
-  ]);
   // Its own session and process group (setsid execs in place, so the pid is
   // the group id): killing the worker then takes its upstream process along.
+  const deno = workerCommand(stemClass.runFlags);
   const [command, ...args] = [...(placement?.prefix ?? []), ...(SETSID ? [SETSID] : []), ...deno];
   const child = new Deno.Command(command, {
     args,
     env,
     clearEnv: true,
-    cwd: spec.upstream?.cwd,
+    cwd: stemClass.cwd,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await writeSecrets(child, {
-    ...(transport === "tcp"
-      ? {}
-      : { tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey } }),
+  const stdin = child.stdin.getWriter();
+  const send = async (line: string) => {
+    try {
+      await stdin.write(encoder.encode(line));
+    } catch (error) {
+      // A worker that died at once (a bad flag) leaves a broken pipe: its exit is the
+      // error to report, which the missing ready line does.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
+  };
+  const close = () => stdin.close().catch(() => {});
+  await send(encodeWorkerSecrets({
+    tls: { cert: identity.cert, key: identity.key, ticketKey: identity.ticketKey },
     ...(options.gateway
       ? { gateway: { url: options.gateway.url, session: options.gateway.session(identity) } }
       : {}),
-  });
+  }));
   const onLog = options.onLog ?? passThrough;
   // Until it is ready, its output is held: a worker that fails to start reports it in
   // its WorkerStartError (whoever runs the pool shows it once), one that starts replays it.
   let held: WorkerLogLine[] | null = [];
+  let functionName = "";
   const log = (stream: "stdout" | "stderr") => (text: string) => {
-    const line = { function: spec.name, worker: name, stream, text };
+    const line = { function: functionName || name, worker: name, stream, text };
     if (held) held.push(line);
     else onLog(line);
   };
   forwardLines(child.stderr.pipeThrough(new TextDecoderStream()).getReader(), "", log("stderr"));
   const exited = child.status.then((s) => s.code);
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<"hung">((resolve) => {
-    timer = setTimeout(() => resolve("hung"), startTimeoutMs);
-  });
-  const ready = await Promise.race([readReady(child.stdout, log("stdout")), hung]);
-  clearTimeout(timer);
-  if (ready === undefined || ready === "hung") {
-    if (ready === "hung") killGroup(child);
-    const code = await exited;
-    store.delete(name);
-    // Let the last lines of stderr arrive.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const output = (held ?? []).map((line) => line.text);
-    held = null;
-    throw new WorkerStartError(
-      spec.name,
-      name,
-      ready === "hung" ? null : code,
-      output,
-      ready === "hung"
-        ? `its worker was not ready within ${startTimeoutMs} ms`
-        : `its worker exited with code ${code} before it was ready`,
-    );
-  }
-  for (const line of held) onLog(line);
-  held = null;
-  const { port } = ready;
-  const exitListeners = new Set<(code: number) => void>();
-  exited.then((code) => {
-    store.delete(name);
-    for (const listener of exitListeners) listener(code);
-    exitListeners.clear();
-  });
+  const loaded = Promise.withResolvers<void>();
+  const stdout = log("stdout");
+  const ready = readReady(
+    child.stdout,
+    (line) => parseStem(line) ? loaded.resolve() : stdout(line),
+  );
+  exited.then((code) => loaded.reject(new Error(`stem cell ${name} exited with code ${code}`)));
+  loaded.promise.catch(() => {}); // whoever waits sees it; nobody must
+  let specialized = false;
+
   return {
     name,
-    transport,
-    address,
-    port,
+    stemClass,
     pid: child.pid,
-    spawnMs: performance.now() - started,
     exited,
-    onExit(listener) {
-      exitListeners.add(listener);
-      return () => exitListeners.delete(listener);
-    },
-    async stop(graceMs = 2000) {
-      try {
-        child.kill("SIGTERM"); // the watchdog drains, then stops its upstream
-      } catch { /* already gone */ }
-      const timer = setTimeout(() => killGroup(child), graceMs);
+    loaded: loaded.promise,
+    async discard() {
+      if (specialized) throw new Error(`Cannot discard ${name}: it serves a function`);
+      specialized = true;
+      await close();
+      const timer = setTimeout(() => killGroup(child), 2000);
       await exited;
       clearTimeout(timer);
     },
-    kill() {
-      killGroup(child);
+    async specialize(spec) {
+      if (specialized) throw new Error(`Cannot specialize ${name} twice`);
+      specialized = true;
+      functionName = spec.name;
+      const transport = spec.transport ?? "h3";
+      // An entry from specialization to exit says the worker is alive; without pre-seeding it is empty.
+      if (transport === "h3") {
+        store.set(name, spec.preseed === false ? new Uint8Array(0) : identity.session);
+      }
+      await send(encodeSpecialization({
+        ...options.env,
+        ...spec.env,
+        ...encodeWorkerEnv({
+          name,
+          transport,
+          hostname: address,
+          functionPath: spec.module,
+          upstream: spec.upstream,
+          ca: ca.cert,
+          execTimeoutMs: spec.execTimeoutMs ?? DEFAULTS.execTimeoutMs,
+          maxInflight: spec.maxInflight,
+          maxBodyBytes: spec.maxBodyBytes,
+          allowFfi: spec.allowFfi,
+          writable: spec.writable,
+        }),
+      }));
+      await close();
+      const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<"hung">((resolve) => {
+        timer = setTimeout(() => resolve("hung"), startTimeoutMs);
+      });
+      const line = await Promise.race([ready, hung]);
+      clearTimeout(timer);
+      if (line === undefined || line === "hung") {
+        if (line === "hung") killGroup(child);
+        const code = await exited;
+        store.delete(name);
+        // Let the last lines of stderr arrive.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const output = (held ?? []).map((line) => line.text);
+        held = null;
+        throw new WorkerStartError(
+          spec.name,
+          name,
+          line === "hung" ? null : code,
+          output,
+          line === "hung"
+            ? `its worker was not ready within ${startTimeoutMs} ms`
+            : `its worker exited with code ${code} before it was ready`,
+        );
+      }
+      for (const earlier of held ?? []) onLog(earlier);
+      held = null;
+      const exitListeners = new Set<(code: number) => void>();
+      exited.then((code) => {
+        store.delete(name);
+        for (const listener of exitListeners) listener(code);
+        exitListeners.clear();
+      });
+      return {
+        name,
+        transport,
+        address,
+        port: line.port,
+        pid: child.pid,
+        spawnMs: performance.now() - started,
+        exited,
+        onExit(listener) {
+          exitListeners.add(listener);
+          return () => exitListeners.delete(listener);
+        },
+        async stop(graceMs = 2000) {
+          try {
+            child.kill("SIGTERM"); // the watchdog drains, then stops its upstream
+          } catch { /* already gone */ }
+          const timer = setTimeout(() => killGroup(child), graceMs);
+          await exited;
+          clearTimeout(timer);
+        },
+        kill() {
+          killGroup(child);
+        },
+      };
     },
   };
+}
+
+/**
+ * Spawns a worker for `spec` and resolves once it reports ready: a stem cell
+ * of its class, specialized at once (both lines on its stdin together).
+ */
+export async function spawnWorker(
+  spec: FunctionSpec,
+  ca: CertificateAuthority,
+  store: ZeroRttStore,
+  options: SpawnOptions = {},
+): Promise<WorkerProcess> {
+  const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const stem = await spawnStem(await stemClassOf(spec), ca, store, { ...options, name });
+  return await stem.specialize(spec);
 }

@@ -8,8 +8,15 @@
  * Secrets never travel in the environment or argv: a function reads its own
  * environment, and another process of the same user can read
  * `/proc/<pid>/environ`. The invoker writes them as one JSON line on the
- * worker's stdin and closes it; the watchdog reads them before any function
- * code loads, and nothing keeps the text.
+ * worker's stdin; the watchdog reads them before any function code loads,
+ * and nothing keeps the text.
+ *
+ * A worker is started as a stem cell (`QFAAS_STEM=1`): everything loaded, its
+ * identity read, but no function yet. It says so with its stem line, then
+ * reads a second line, its specialization: the function's settings, as the
+ * environment variables a worker started for one function would have had.
+ * The invoker then closes stdin. A worker spawned for a function gets both
+ * lines at once.
  *
  * @module
  */
@@ -42,6 +49,8 @@ export const WORKER_ENV = {
   allowFfi: "QFAAS_ALLOW_FFI",
   /** JSON array of the paths the function may write (`allow_write`). */
   writable: "QFAAS_WRITABLE",
+  /** "1": a stem cell, whose function's settings come on stdin after its secrets. */
+  stem: "QFAAS_STEM",
   /** of-watchdog: a request running longer gets 504 (a bare number is seconds). */
   execTimeout: "exec_timeout",
   /** of-watchdog: requests in flight beyond this get 429 (0: unlimited). */
@@ -212,12 +221,100 @@ export function decodeWorkerSecrets(text: string): WorkerSecrets {
   return secrets;
 }
 
+/** The specialization line: the function's settings for a stem cell, as environment variables. */
+export function encodeSpecialization(env: Record<string, string>): string {
+  return JSON.stringify({ env }) + "\n";
+}
+
+/** Parses a specialization line; throws TypeError saying what is wrong with it. */
+export function decodeSpecialization(text: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  const env = (parsed as { env?: unknown } | null)?.env;
+  if (
+    typeof env !== "object" || env === null || Array.isArray(env) ||
+    !Object.values(env).every((value) => typeof value === "string")
+  ) {
+    throw new TypeError(
+      'Cannot specialize the worker: stdin\'s second line is not {"env": {name: string}}',
+    );
+  }
+  return env as Record<string, string>;
+}
+
 /**
- * Reads the secrets from `stdin` to its end (the invoker closes it after one
- * line), so that nothing is left there for function code to read.
+ * The lines on a worker's stdin, one at a time; `rest()` reads to the end and
+ * fails if anything more came, so that nothing is left there for function code.
  */
-export async function readWorkerSecrets(stdin: ReadableStream<Uint8Array>): Promise<WorkerSecrets> {
-  return decodeWorkerSecrets(await new Response(stdin).text());
+export class StdinLines {
+  #reader: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+
+  /** Reads `stdin` (the worker's). */
+  constructor(stdin: ReadableStream<Uint8Array>) {
+    this.#reader = stdin.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** The next line, without its newline; null at the end. */
+  async next(): Promise<string | null> {
+    for (;;) {
+      const end = this.#buffer.indexOf("\n");
+      if (end >= 0) {
+        const line = this.#buffer.slice(0, end);
+        this.#buffer = this.#buffer.slice(end + 1);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        const last = this.#buffer;
+        this.#buffer = "";
+        return last === "" ? null : last;
+      }
+      this.#buffer += value;
+    }
+  }
+
+  /** Waits for the end of stdin; throws TypeError if another line came. */
+  async end(): Promise<void> {
+    const extra = await this.next();
+    if (extra !== null && extra.trim() !== "") {
+      throw new TypeError("Cannot start the worker: stdin has more than the contract's lines");
+    }
+    this.#reader.releaseLock();
+  }
+}
+
+/** Reads the secrets line from `lines` (a tcp worker may have an empty one). */
+export async function readWorkerSecrets(lines: StdinLines): Promise<WorkerSecrets> {
+  return decodeWorkerSecrets(await lines.next() ?? "");
+}
+
+/** What a stem cell prints once it is loaded and waits for its function. */
+export interface StemLine {
+  /** Always true. */
+  stem: true;
+  /** The worker's name (its certificate's). */
+  worker: string;
+}
+
+/** Formats the stem line of `worker`. */
+export function formatStem(worker: string): string {
+  return JSON.stringify({ stem: true, worker } satisfies StemLine);
+}
+
+/** `line` parsed as a stem line, or null. */
+export function parseStem(line: string): StemLine | null {
+  if (!line.startsWith('{"stem":true')) return null;
+  try {
+    const parsed = JSON.parse(line);
+    return parsed.stem === true && typeof parsed.worker === "string" ? parsed as StemLine : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What the ready line says. */

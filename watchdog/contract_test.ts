@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { watchdogConfig } from "./config.ts";
 import {
+  decodeSpecialization,
   decodeWorkerSecrets,
+  encodeSpecialization,
   encodeWorkerEnv,
   encodeWorkerSecrets,
   formatReady,
+  formatStem,
   parseReady,
+  parseStem,
   readWorkerSecrets,
+  StdinLines,
   WORKER_ENV,
 } from "./contract.ts";
 
@@ -60,7 +65,7 @@ Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () =>
   assert.equal(config.tls, null);
 });
 
-Deno.test("no key material in the environment: secrets travel on stdin, read to its end", async () => {
+Deno.test("no key material in the environment: secrets travel on stdin, then the specialization, then its end", async () => {
   const ticketKey = crypto.getRandomValues(new Uint8Array(48));
   const gateway = {
     url: "https://localhost:4433",
@@ -72,13 +77,37 @@ Deno.test("no key material in the environment: secrets travel on stdin, read to 
     tls: { cert: "CERT", key: "-----BEGIN PRIVATE KEY-----", ticketKey },
     gateway,
   });
-  const stdin = new Blob([line]).stream();
+  const function_ = { QFAAS_FUNCTION: "/fns/echo/main.ts", GREETING: "a\nb" };
+  // Written in pieces that split lines, as a pipe may deliver them.
+  const text = line + encodeSpecialization(function_);
+  const pieces = [text.slice(0, 7), text.slice(7, line.length + 3), text.slice(line.length + 3)];
+  const stdin = new StdinLines(new Blob(pieces).stream());
   const secrets = await readWorkerSecrets(stdin);
   assert.deepEqual(secrets, {
     tls: { cert: "CERT", key: "-----BEGIN PRIVATE KEY-----", ticketKey },
     gateway,
   });
-  assert.deepEqual(await readWorkerSecrets(new Blob([]).stream()), {}, "a tcp worker has none");
+  assert.deepEqual(decodeSpecialization((await stdin.next())!), function_);
+  await stdin.end();
+  assert.deepEqual(
+    await readWorkerSecrets(new StdinLines(new Blob([]).stream())),
+    {},
+    "a tcp worker may have none",
+  );
+});
+
+Deno.test("StdinLines.end() refuses a stdin with more than the contract's lines", async () => {
+  const stdin = new StdinLines(new Blob(["{}\n", '{"env":{}}\n', "more\n"]).stream());
+  await stdin.next();
+  await stdin.next();
+  await assert.rejects(stdin.end(), /more than the contract's lines/);
+});
+
+Deno.test("decodeSpecialization() wants an env of strings; the stem line round-trips", () => {
+  assert.throws(() => decodeSpecialization("[]"), /not \{"env"/);
+  assert.throws(() => decodeSpecialization('{"env":{"A":1}}'), /not \{"env"/);
+  assert.deepEqual(parseStem(formatStem("stem-1-2")), { stem: true, worker: "stem-1-2" });
+  assert.equal(parseStem(formatReady(1, "w")), null);
 });
 
 Deno.test("decodeWorkerSecrets() names the field at fault and never quotes a value", () => {

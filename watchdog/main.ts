@@ -16,10 +16,18 @@ import {
 import { watchdogConfig } from "./config.ts";
 import { containFunction } from "./containment.ts";
 import type { Env } from "./config.ts";
-import { formatReady, readWorkerSecrets, WORKER_ENV, type WorkerSecrets } from "./contract.ts";
+import {
+  decodeSpecialization,
+  formatReady,
+  formatStem,
+  readWorkerSecrets,
+  StdinLines,
+  WORKER_ENV,
+  type WorkerSecrets,
+} from "./contract.ts";
 import { type FunctionHandler, loadFunction } from "./function_loader.ts";
 import { startUpstream } from "./upstream.ts";
-import { startWatchdog } from "./watchdog.ts";
+import { startWatchdog, warmUpH3 } from "./watchdog.ts";
 
 /**
  * An upstream_url with port 0 gets a free loopback port (told to the upstream
@@ -49,8 +57,25 @@ function linkOf(env: Env, secrets: WorkerSecrets): GatewayLink | null {
   };
 }
 
-// First, before anything else can: the secrets, to the end of stdin.
-const secrets = await readWorkerSecrets(Deno.stdin.readable);
+// First, before anything else can: the secrets. A stem cell then says it is loaded and
+// waits for its function's settings; stdin must end after that (contract.ts).
+const stdin = new StdinLines(Deno.stdin.readable);
+const secrets = await readWorkerSecrets(stdin);
+// A stem cell warms the HTTP/3 path (JIT, the engine) with its identity first: the
+// function's listener then starts warm.
+const stem = Deno.env.get(WORKER_ENV.stem) === "1";
+const ca = Deno.env.get(WORKER_ENV.ca);
+const warmed = stem && !!secrets.tls && !!ca;
+if (warmed) {
+  await warmUpH3(secrets.tls!, Deno.env.get(WORKER_ENV.hostname) ?? "127.0.0.1", ca!);
+}
+if (stem) {
+  console.log(formatStem(Deno.env.get(WORKER_ENV.worker) ?? "worker"));
+  const line = await stdin.next();
+  if (line === null) Deno.exit(0); // the invoker discarded this stem cell
+  for (const [name, value] of Object.entries(decodeSpecialization(line))) Deno.env.set(name, value);
+}
+await stdin.end();
 const env = Deno.env.toObject();
 const config = watchdogConfig(env, secrets);
 // Calls to the gateway ride HTTP/3 0-RTT: plain fetch from a Deno function,
@@ -96,11 +121,16 @@ upstream?.exited.then((code) => {
 // which could otherwise patch the built-ins that building it uses. Nobody knows its
 // port before the ready line, so no request arrives before the function is loaded.
 let handler: FunctionHandler | null = upstream?.handler ?? null;
-const watchdog = await startWatchdog((request) => handler!(request), config, (error, requestId) => {
-  console.error(
-    JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
-  );
-});
+const watchdog = await startWatchdog(
+  (request) => handler!(request),
+  config,
+  (error, requestId) => {
+    console.error(
+      JSON.stringify({ level: "error", worker: config.name, requestId, error: String(error) }),
+    );
+  },
+  { warmed },
+);
 containFunction({ allowFfi: config.allowFfi });
 handler ??= await loadFunction(config.functionPath!);
 console.log(formatReady(watchdog.port, config.name));

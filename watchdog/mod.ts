@@ -8,13 +8,19 @@
 export { type Env, type Transport, type WatchdogConfig, watchdogConfig } from "./config.ts";
 export { type FunctionHandler, loadFunction } from "./function_loader.ts";
 export {
+  decodeSpecialization,
   decodeWorkerSecrets,
+  encodeSpecialization,
   encodeWorkerEnv,
   encodeWorkerSecrets,
   formatReady,
+  formatStem,
   parseReady,
+  parseStem,
   readWorkerSecrets,
   type ReadyLine,
+  StdinLines,
+  type StemLine,
   WORKER_ENV,
   WORKER_HEADERS,
   WORKER_SUBCOMMAND,

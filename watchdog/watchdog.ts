@@ -172,11 +172,16 @@ function clientCa(config: WatchdogConfig): string {
   return config.ca;
 }
 
-/** Starts serving `handler` as `config` says; resolves once the server is warm. */
+/**
+ * Starts serving `handler` as `config` says; resolves once the server is warm
+ * (`warmed`: the HTTP/3 path was warmed already, by a stem cell before it
+ * got its function).
+ */
 export async function startWatchdog(
   handler: FunctionHandler,
   config: WatchdogConfig,
   onError?: (error: unknown, requestId: string) => void,
+  options: { warmed?: boolean } = {},
 ): Promise<Watchdog> {
   const guarded = guard(handler, config, onError);
   if (config.transport === "h3") {
@@ -197,7 +202,7 @@ export async function startWatchdog(
           : guarded.handle(request, info.earlyData),
       { maxBodySize: config.maxBodyBytes },
     );
-    await warmUp(config, ca);
+    if (!options.warmed) await warmUpH3(tls, config.hostname, ca);
     return {
       port: listener.addr.port,
       get inflight() {
@@ -287,16 +292,18 @@ const WARM_UP_HEADER = "x-qfaas-warm-up";
  * client authentication, which answers 204 to anything and never reaches the
  * function.
  */
-async function warmUp(config: WatchdogConfig, ca: string): Promise<void> {
-  const tls = config.tls!;
+export async function warmUpH3(
+  tls: { cert: string; key: string },
+  hostname: string,
+  ca: string,
+): Promise<void> {
   const listener = await quicheEngine.listen({
-    hostname: config.hostname,
+    hostname,
     port: 0,
     tls: { cert: tls.cert, key: tls.key },
     alpn: ["h3"],
   });
   serveH3(listener, () => new Response(null, { status: 204 }));
-  const { hostname } = config;
   const port = listener.addr.port;
   // The certificate names localhost; the listener may be on another address (a bench host).
   const client = new H3Client({ ca, resolve: () => ({ hostname, port, serverName: "localhost" }) });

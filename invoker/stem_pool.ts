@@ -1,0 +1,137 @@
+/**
+ * Stem cells (OpenWhisk's prewarmed containers, Fission's pool manager):
+ * worker processes started ahead, loaded (runtime, watchdog, QUIC binding)
+ * and holding an identity, but no function. The invoker takes one and
+ * specializes it, so a new worker costs loading its function rather than
+ * starting a process. A stem cell serves one function for its life.
+ *
+ * Cells are kept per class (worker_process.ts `StemClass`: the flags, grant
+ * and V8 limits a process is started with), since those cannot change once
+ * it runs; functions of one functions directory with the same import map,
+ * memory and grant share a class.
+ *
+ * @module
+ */
+import type { StemClass, StemProcess } from "./worker_process.ts";
+
+/** Options of a `StemPool`. */
+export interface StemPoolOptions {
+  /** Loaded stem cells kept per class. */
+  size: number;
+  /** Starts a stem cell of a class. */
+  spawn: (stemClass: StemClass) => Promise<StemProcess>;
+  /** Told when a stem cell could not start (it is tried again after `retryMs`). */
+  onError?: (error: unknown) => void;
+  /** Wait before starting again after a stem cell of a class failed. Default 1 s. */
+  retryMs?: number;
+}
+
+interface Kept {
+  stemClass: StemClass;
+  /** Loaded and free. */
+  free: StemProcess[];
+  /** Being started. */
+  starting: number;
+  /** A retry is scheduled after a failure. */
+  retry: ReturnType<typeof setTimeout> | null;
+}
+
+/** Stem cells per class, replaced in the background as they are taken or die. */
+export class StemPool {
+  #options: StemPoolOptions;
+  #kept = new Map<string, Kept>();
+  #closed = false;
+
+  /** An empty pool; `keep` says which classes to fill. */
+  constructor(options: StemPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Keeps `size` stem cells of `stemClass` loaded from now on. */
+  keep(stemClass: StemClass): void {
+    if (this.#closed || this.#options.size <= 0) return;
+    let kept = this.#kept.get(stemClass.key);
+    if (!kept) {
+      kept = { stemClass, free: [], starting: 0, retry: null };
+      this.#kept.set(stemClass.key, kept);
+    }
+    this.#fill(kept);
+  }
+
+  /**
+   * A loaded stem cell of `stemClass`, no longer in the pool (another one is
+   * started in its place); null when none is free. Synchronous, so that two
+   * callers never get the same cell.
+   */
+  take(stemClass: StemClass): StemProcess | null {
+    const kept = this.#kept.get(stemClass.key);
+    const stem = kept?.free.shift() ?? null;
+    if (kept && stem) this.#fill(kept);
+    return stem;
+  }
+
+  /** Free stem cells of `stemClass` (of every class when omitted). */
+  free(stemClass?: StemClass): number {
+    if (stemClass) return this.#kept.get(stemClass.key)?.free.length ?? 0;
+    let n = 0;
+    for (const kept of this.#kept.values()) n += kept.free.length;
+    return n;
+  }
+
+  /** Process ids of the free stem cells. */
+  pids(): number[] {
+    return [...this.#kept.values()].flatMap((kept) => kept.free.map((stem) => stem.pid));
+  }
+
+  /** Discards every free stem cell and starts no more. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const stems = [...this.#kept.values()].flatMap((kept) => {
+      if (kept.retry) clearTimeout(kept.retry);
+      return kept.free.splice(0);
+    });
+    await Promise.all(stems.map((stem) => stem.discard()));
+  }
+
+  #fill(kept: Kept): void {
+    while (
+      !this.#closed && kept.retry === null &&
+      kept.free.length + kept.starting < this.#options.size
+    ) {
+      kept.starting++;
+      this.#start(kept);
+    }
+  }
+
+  async #start(kept: Kept): Promise<void> {
+    let stem: StemProcess | null = null;
+    try {
+      stem = await this.#options.spawn(kept.stemClass);
+      await stem.loaded;
+    } catch (error) {
+      kept.starting--;
+      this.#options.onError?.(error);
+      if (stem) await stem.discard(); // it ended already, or ends now
+      if (!this.#closed && kept.retry === null) {
+        kept.retry = setTimeout(() => {
+          kept.retry = null;
+          this.#fill(kept);
+        }, this.#options.retryMs ?? 1000);
+      }
+      return;
+    }
+    kept.starting--;
+    if (this.#closed) {
+      await stem.discard();
+      return;
+    }
+    kept.free.push(stem);
+    // One that dies while free is dropped and replaced, never handed out.
+    stem.exited.then(() => {
+      const at = kept.free.indexOf(stem);
+      if (at < 0) return; // taken, or discarded
+      kept.free.splice(at, 1);
+      this.#fill(kept);
+    });
+  }
+}

@@ -1,0 +1,138 @@
+// Stem cells with real worker processes: specialized on demand, first request in
+// 0-RTT, replaced when taken or dead, one cell per caller, a failed
+// specialization discarded.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  Invoker,
+  spawnStem,
+  stemClassOf,
+  StemPool,
+  type StemProcess,
+  type WorkerLogLine,
+} from "./mod.ts";
+import { createCa } from "../pki/mod.ts";
+import { MemoryStore } from "../store/mod.ts";
+
+const ca = await createCa("QFaaS stem test CA");
+const module = new URL("./testdata/function.ts", import.meta.url).pathname;
+
+/** Polls `condition` every 20 ms, up to `ms`. */
+async function until(condition: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** An invoker keeping `stemCells` stem cells, with `names` registered (all of one class). */
+function stemInvoker(stemCells: number, names: string[], extra: { module?: string } = {}) {
+  const logs: WorkerLogLine[] = [];
+  const invoker = new Invoker({
+    ca,
+    store: new MemoryStore(),
+    stemCells,
+    onWorkerLog: (line) => logs.push(line),
+  });
+  for (const name of names) invoker.register({ name, module: extra.module ?? module });
+  return {
+    invoker,
+    logs,
+    call: (name: string, path = "/") => invoker.invoke(name, new Request(`http://gateway${path}`)),
+    [Symbol.asyncDispose]: () => invoker.close(),
+  };
+}
+
+Deno.test("stem cells: a never-called function's first request runs on a specialized stem cell, in 0-RTT; the cell is replaced", async () => {
+  await using bed = stemInvoker(1, ["echo"]);
+  await until(() => bed.invoker.freeStemCells === 1);
+  const first = await bed.call("echo", "/hi");
+  assert.equal(await first.text(), "GET /hi");
+  assert.match(first.headers.get("x-qfaas-worker") ?? "", /^stem-/, "a stem cell served it");
+  assert.equal(first.headers.get("x-qfaas-cold-start"), "1");
+  assert.equal(first.headers.get("x-qfaas-0rtt"), "accepted");
+  await until(() => bed.invoker.freeStemCells === 1); // replenished
+  const second = await bed.call("echo", "/again");
+  assert.equal(await second.text(), "GET /again");
+  assert.equal(second.headers.get("x-qfaas-worker"), first.headers.get("x-qfaas-worker"), "warm");
+});
+
+Deno.test("stem cells: two functions racing for the last cell: one gets it, the other a fresh process", async () => {
+  await using bed = stemInvoker(1, ["one", "two"]);
+  await until(() => bed.invoker.freeStemCells === 1);
+  const [one, two] = await Promise.all([bed.call("one"), bed.call("two")]);
+  assert.equal(await one.text(), "GET /");
+  assert.equal(await two.text(), "GET /");
+  const workers = [one, two].map((r) => r.headers.get("x-qfaas-worker") ?? "").sort();
+  assert.equal(workers.filter((w) => w.startsWith("stem-")).length, 1, workers.join(" "));
+  assert.equal(workers.filter((w) => /^(one|two)-/.test(w)).length, 1, workers.join(" "));
+  for (const response of [one, two]) assert.equal(response.headers.get("x-qfaas-0rtt"), "accepted");
+});
+
+Deno.test("stem cells: a function that fails to load gets 503; its stem cell is gone, not reused", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const broken = join(dir, "broken.ts");
+    await Deno.writeTextFile(broken, `throw new Error("no database configured");\n`);
+    await using bed = stemInvoker(1, ["broken"], { module: broken });
+    await until(() => bed.invoker.freeStemCells === 1);
+    const response = await bed.call("broken");
+    assert.equal(response.status, 503);
+    assert.match((await response.json()).error, /cannot start: .*no database configured/);
+    // A new cell replaces it, and a second failure takes that one (each serves one function).
+    await until(() => bed.invoker.freeStemCells === 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StemPool: a cell that dies while free is replaced and never handed out", async () => {
+  const store = new MemoryStore();
+  const stemClass = await stemClassOf({ name: "echo", module });
+  const spawned: StemProcess[] = [];
+  const pool = new StemPool({
+    size: 1,
+    spawn: async (cls) => {
+      const stem = await spawnStem(cls, ca, store, { onLog: () => {} });
+      spawned.push(stem);
+      return stem;
+    },
+  });
+  try {
+    pool.keep(stemClass);
+    await until(() => pool.free(stemClass) === 1);
+    const [first] = spawned;
+    Deno.kill(first.pid, "SIGKILL");
+    await first.exited;
+    await until(() => spawned.length === 2 && pool.free(stemClass) === 1);
+    const taken = pool.take(stemClass);
+    assert.equal(taken, spawned[1], "the replacement, not the dead one");
+    assert.equal(pool.take(stemClass), null, "one cell, one caller");
+    const worker = await taken!.specialize({ name: "echo", module });
+    assert.ok(worker.port > 0);
+    await worker.stop();
+  } finally {
+    await pool.close();
+    for (const stem of spawned) await stem.exited;
+  }
+});
+
+Deno.test("StemPool: close() discards free cells; they exit without serving", async () => {
+  const stemClass = await stemClassOf({ name: "echo", module });
+  const spawned: StemProcess[] = [];
+  const pool = new StemPool({
+    size: 2,
+    spawn: async (cls) => {
+      const stem = await spawnStem(cls, ca, new MemoryStore(), { onLog: () => {} });
+      spawned.push(stem);
+      return stem;
+    },
+  });
+  pool.keep(stemClass);
+  await until(() => pool.free(stemClass) === 2);
+  await pool.close();
+  assert.deepEqual(await Promise.all(spawned.map((stem) => stem.exited)), [0, 0]);
+  pool.keep(stemClass);
+  assert.equal(spawned.length, 2, "a closed pool starts no more");
+});
