@@ -131,6 +131,8 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
       stems.register({ name, module: MODULE, max: 1 });
       await until(() => stems.freeStemCells === 1);
       if (await firstRequest(stems, name, "cold_start_first_request_stem")) stemAccepted++;
+      // The taken cell's replacement starts now: let it finish before the next measurement.
+      await until(() => stems.freeStemCells === 1);
     }
     await until(() => stems.freeStemCells === 1);
     const idleStemMemoryMiB = memoryMiB(stems.stemCellPids()[0]);
