@@ -40,6 +40,17 @@ export interface InvokerBenchReport extends BenchReport {
 }
 
 const MODULE = new URL("../invoker/testdata/function.ts", import.meta.url).pathname;
+/** An of-watchdog http-mode upstream in Python: its process starts at specialization. */
+const PYTHON_DIR = new URL("../watchdog/testdata/python", import.meta.url).pathname;
+const python = (name: string) => ({
+  name,
+  upstream: {
+    fprocess: "python3 server.py",
+    upstreamUrl: "http://127.0.0.1:0",
+    cwd: PYTHON_DIR,
+  },
+  max: 1,
+});
 
 /** A `kB` field of a /proc file, in MiB. */
 function field(text: string, name: string): number {
@@ -136,6 +147,17 @@ export async function runInvokerBench(options: InvokerBenchOptions): Promise<Inv
     }
     await until(() => stems.freeStemCells === 1);
     const idleStemMemoryMiB = memoryMiB(stems.stemCellPids()[0]);
+    // A Python upstream: a stem cell still starts the interpreter (in its sandbox) when specialized.
+    const pythonRuns = Math.max(1, Math.floor(options.coldRuns / 2));
+    for (let i = 0; i < pythonRuns; i++) {
+      const name = `cold-python-${i}`;
+      invoker.register(python(name));
+      await firstRequest(invoker, name, "cold_start_first_request_python");
+      stems.register(python(name));
+      await until(() => stems.freeStemCells >= 2); // the echo class's cell and the Python one
+      await firstRequest(stems, name, "cold_start_first_request_python_stem");
+      await until(() => stems.freeStemCells >= 2);
+    }
 
     await new Promise((r) => setTimeout(r, 500));
     const { rss: idleWorkerRssMiB, ...idleWorkerMemoryMiB } = memoryMiB(
