@@ -40,6 +40,8 @@ interface Kept {
 export class StemPool {
   #options: StemPoolOptions;
   #kept = new Map<string, Kept>();
+  /** Cells being started: close() waits for them (each discards itself once closed). */
+  #pending = new Set<Promise<void>>();
   #closed = false;
 
   /** An empty pool; `keep` says which classes to fill. */
@@ -83,14 +85,17 @@ export class StemPool {
     return [...this.#kept.values()].flatMap((kept) => kept.free.map((stem) => stem.pid));
   }
 
-  /** Discards every free stem cell and starts no more. */
+  /**
+   * Discards every stem cell, free or still starting, and starts no more;
+   * resolves when all of them have exited.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const stems = [...this.#kept.values()].flatMap((kept) => {
       if (kept.retry) clearTimeout(kept.retry);
       return kept.free.splice(0);
     });
-    await Promise.all(stems.map((stem) => stem.discard()));
+    await Promise.all([...stems.map((stem) => stem.discard()), ...this.#pending]);
   }
 
   #fill(kept: Kept): void {
@@ -99,7 +104,9 @@ export class StemPool {
       kept.free.length + kept.starting < this.#options.size
     ) {
       kept.starting++;
-      this.#start(kept);
+      const started = this.#start(kept);
+      this.#pending.add(started);
+      started.finally(() => this.#pending.delete(started));
     }
   }
 

@@ -136,3 +136,24 @@ Deno.test("StemPool: close() discards free cells; they exit without serving", as
   pool.keep(stemClass);
   assert.equal(spawned.length, 2, "a closed pool starts no more");
 });
+
+Deno.test("StemPool: close() while cells are still starting waits for them, and they exit", async () => {
+  const stemClass = await stemClassOf({ name: "echo", module });
+  const spawned: StemProcess[] = [];
+  const pool = new StemPool({
+    size: 2,
+    spawn: async (cls) => {
+      const stem = await spawnStem(cls, ca, new MemoryStore(), { onLog: () => {} });
+      spawned.push(stem);
+      return stem;
+    },
+  });
+  pool.keep(stemClass);
+  await until(() => spawned.length === 2); // started, not loaded yet
+  await pool.close();
+  const done = await Promise.race([
+    Promise.all(spawned.map((stem) => stem.exited)),
+    new Promise((resolve) => setTimeout(() => resolve("still running"), 0)),
+  ]);
+  assert.notEqual(done, "still running", "close() returned before its cells exited");
+});

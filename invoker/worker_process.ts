@@ -301,6 +301,11 @@ export interface StemProcess {
 export interface StemOptions extends SpawnOptions {
   /** The worker's name; default `stem-<pid>-<n>`. */
   name?: string;
+  /**
+   * Warm the HTTP/3 path before the function comes (default true): false for a
+   * worker started for a tls or tcp function, which warms its own path instead.
+   */
+  warmH3?: boolean;
 }
 
 /**
@@ -338,6 +343,7 @@ export async function spawnStem(
     // For its warm-up before it has a function (public).
     [WORKER_ENV.ca]: ca.cert,
     [WORKER_ENV.hostname]: address,
+    ...(options.warmH3 === false ? { [WORKER_ENV.warmH3]: "0" } : {}),
     DENO_V8_FLAGS: stemClass.v8Flags,
   };
   // Its own session and process group (setsid execs in place, so the pid is
@@ -505,6 +511,10 @@ export async function spawnWorker(
   options: SpawnOptions = {},
 ): Promise<WorkerProcess> {
   const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  const stem = await spawnStem(await stemClassOf(spec), ca, store, { ...options, name });
+  const stem = await spawnStem(await stemClassOf(spec), ca, store, {
+    ...options,
+    name,
+    warmH3: (spec.transport ?? "h3") === "h3",
+  });
   return await stem.specialize(spec);
 }

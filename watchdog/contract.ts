@@ -51,6 +51,8 @@ export const WORKER_ENV = {
   writable: "QFAAS_WRITABLE",
   /** "1": a stem cell, whose function's settings come on stdin after its secrets. */
   stem: "QFAAS_STEM",
+  /** "0": a stem cell does not warm the HTTP/3 path (a worker started for a tls or tcp function). */
+  warmH3: "QFAAS_WARM_H3",
   /** of-watchdog: a request running longer gets 504 (a bare number is seconds). */
   execTimeout: "exec_timeout",
   /** of-watchdog: requests in flight beyond this get 429 (0: unlimited). */

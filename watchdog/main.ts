@@ -65,7 +65,7 @@ const secrets = await readWorkerSecrets(stdin);
 // function's listener then starts warm.
 const stem = Deno.env.get(WORKER_ENV.stem) === "1";
 const ca = Deno.env.get(WORKER_ENV.ca);
-const warmed = stem && !!secrets.tls && !!ca;
+const warmed = stem && !!secrets.tls && !!ca && Deno.env.get(WORKER_ENV.warmH3) !== "0";
 if (warmed) {
   await warmUpH3(secrets.tls!, Deno.env.get(WORKER_ENV.hostname) ?? "127.0.0.1", ca!);
 }
