@@ -48,6 +48,12 @@ export interface FunctionDefinition {
    * lifts containment for it: native code can read anything its user can.
    */
   allowFfi?: boolean;
+  /**
+   * Always start a process for this function's workers, never take a stem
+   * cell (the invoker's `stemCells`), and keep none for it. For measuring a
+   * new process's cold start beside stem cells (the paper bench); default false.
+   */
+  freshProcess?: boolean;
   /** Workers kept warm even when idle. */
   min?: number;
   /** Most workers at once. */

@@ -118,7 +118,7 @@ export class Invoker {
 
   /** Stem cells for `fn`'s class, if the invoker keeps any and `fn` can use them. */
   #keepStems(fn: InvokerFunction): void {
-    if (!this.#stems || fn.unavailable) return;
+    if (!this.#stems || fn.unavailable || fn.freshProcess) return;
     const stems = this.#stems;
     this.#classOf(fn).then((stemClass) => stems.keep(stemClass), (error) => this.#stemError(error));
   }
@@ -149,9 +149,12 @@ export class Invoker {
     };
   }
 
-  /** A new worker for `fn`: a stem cell of its class specialized, else a process started for it. */
+  /**
+   * A new worker for `fn`: a stem cell of its class specialized, else (none
+   * free, or `fn.freshProcess`) a process started for it.
+   */
   async #startWorker(fn: InvokerFunction): Promise<WorkerProcess> {
-    if (this.#stems) {
+    if (this.#stems && !fn.freshProcess) {
       const stem = this.#stems.take(await this.#classOf(fn));
       if (stem) return await stem.specialize(fn);
     }

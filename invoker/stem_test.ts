@@ -157,3 +157,23 @@ Deno.test("StemPool: close() while cells are still starting waits for them, and 
   ]);
   assert.notEqual(done, "still running", "close() returned before its cells exited");
 });
+
+Deno.test("stem cells: a function marked freshProcess always gets a process of its own", async () => {
+  const invoker = new Invoker({
+    ca,
+    store: new MemoryStore(),
+    stemCells: 1,
+    onWorkerLog: () => {},
+  });
+  try {
+    invoker.register({ name: "echo", module });
+    invoker.register({ name: "fresh", module, freshProcess: true });
+    await until(() => invoker.freeStemCells === 1);
+    const response = await invoker.invoke("fresh", new Request("http://gateway/"));
+    assert.equal(await response.text(), "GET /");
+    assert.match(response.headers.get("x-qfaas-worker") ?? "", /^fresh-/);
+    assert.equal(invoker.freeStemCells, 1, "the cell is still free");
+  } finally {
+    await invoker.close();
+  }
+});

@@ -34,6 +34,8 @@ export interface ClientResult {
   samples: number[];
   /** The worker spawn time reported in server-timing, ms, where there was one. */
   spawnMs: number[];
+  /** The worker that answered each request (`x-qfaas-worker`). */
+  workers: string[];
   /** An error that ended the job early. */
   error?: string;
 }
@@ -64,7 +66,7 @@ function check(job: ClientJob, status: number, body: Uint8Array): void {
 }
 
 async function run(job: ClientJob): Promise<ClientResult> {
-  const result: ClientResult = { samples: [], spawnMs: [] };
+  const result: ClientResult = { samples: [], spawnMs: [], workers: [] };
   try {
     for (let index = 0; index < job.count; index++) {
       const i = String(sequence++);
@@ -83,6 +85,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
       check(job, response.status, answer);
       const spawn = /spawn;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
       if (spawn) result.spawnMs.push(Number(spawn[1]));
+      result.workers.push(response.headers.get("x-qfaas-worker") ?? "");
     }
   } catch (error) {
     result.error = (error as Error).message;

@@ -2,7 +2,9 @@
  * The functions `qfaas bench paper` registers: for every transport, echo
  * (kept and new connections), the 1 MB function, a cold-start function and
  * the nested chain — the same handlers, differing only in how the gateway
- * (and, for the chain, the function) reaches the next hop.
+ * (and, for the chain, the function) reaches the next hop. All of them start
+ * a new process for every worker (`freshProcess`), except the cold-start
+ * function of `STEM_TRANSPORTS`, whose workers are stem cells specialized.
  *
  * @module
  */
@@ -29,6 +31,15 @@ export function hop(transport: Transport): Partial<InvokerFunction> {
   }
 }
 
+/**
+ * Stem cells the gateway keeps per class (gateway_node.ts): one is enough,
+ * since the bench waits for it before each cold start on a stem cell.
+ */
+export const STEM_CELLS = 1;
+
+/** The transports of the cold start on a stem cell (`names.coldStem`). */
+export const STEM_TRANSPORTS: readonly Transport[] = ["h3-0rtt"];
+
 /** Function names, per scenario and transport. */
 export const names = {
   /** echo over a new connection per request (non-continuous). */
@@ -39,6 +50,8 @@ export const names = {
   megabyte: (t: Transport) => `mb-${t}-new`,
   /** A function whose worker the bench replaces before every request. */
   cold: (t: Transport) => `cold-${t}`,
+  /** Like `cold`, but its new worker is a stem cell specialized, not a new process. */
+  coldStem: (t: Transport) => `cold-stem-${t}`,
   /** The nested chain; each hop opens new connections. */
   chain: (t: Transport) => `chain-${t}`,
 };
@@ -51,13 +64,17 @@ export interface GatewayUrls {
   https: string;
 }
 
-/** Every function of the paper bench for `transports`. */
+/**
+ * Every function of the paper bench for `transports`. Only the stem
+ * cold-start functions may take stem cells; the others start a process for
+ * every worker, so their numbers do not depend on the gateway's stem cells.
+ */
 export function paperFunctions(
   transports: readonly Transport[],
   urls: GatewayUrls,
 ): InvokerFunction[] {
   return transports.flatMap((t) => {
-    const how = hop(t);
+    const how = { ...hop(t), freshProcess: true };
     const echo = `${examples}echo/main.ts`;
     return [
       { name: names.fresh(t), module: echo, connection: "new", ...how },
@@ -77,6 +94,15 @@ export function paperFunctions(
         },
         ...how,
       },
+      ...(STEM_TRANSPORTS.includes(t)
+        ? [{
+          name: names.coldStem(t),
+          module: echo,
+          connection: "new" as const,
+          max: 1,
+          ...hop(t),
+        }]
+        : []),
     ] satisfies InvokerFunction[];
   });
 }

@@ -2,13 +2,16 @@
 // serves the paper functions, and places workers in the workers' namespace.
 // With an app in its configuration, it serves that app's functions over one
 // transport instead. Configured by QFAAS_BENCH_GATEWAY (JSON); prints one JSON line when ready,
-// then answers control lines on stdin ({"op":"recycle","name":…}) until stdin ends.
+// then answers control lines on stdin (`Control`: {"op":"recycle","name":…},
+// {"op":"stems","atLeast":1}) until stdin ends. Serving the paper's functions, its gateway keeps
+// one stem cell (`STEM_CELLS`) per class, which only the stem cold-start function takes
+// (functions.ts); an app's functions get none.
 import { type Transport, TRANSPORTS } from "../report/mod.ts";
 import { discoverFunctions } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa } from "../../pki/mod.ts";
 import { MemoryStore } from "../../store/mod.ts";
-import { type GatewayUrls, hop, paperFunctions } from "./functions.ts";
+import { type GatewayUrls, hop, paperFunctions, STEM_CELLS } from "./functions.ts";
 import { serveLines } from "./json_lines.ts";
 
 /** How the bench configures this process (QFAAS_BENCH_GATEWAY, JSON). */
@@ -99,6 +102,34 @@ export interface Recycle {
   name: string;
 }
 
+/**
+ * A control message: answer once at least `atLeast` stem cells are loaded and
+ * free (so that the next cold start finds one, and no cell is starting in the
+ * background while it is measured), or with an error after `STEM_WAIT_MS`.
+ */
+export interface StemCells {
+  /** The command. */
+  op: "stems";
+  /** Free stem cells to wait for. */
+  atLeast: number;
+}
+
+/** A control message the gateway node answers. */
+export type Control = Recycle | StemCells;
+
+/** The answer to a control message. */
+export interface ControlAnswer {
+  /** It was done. */
+  ok: boolean;
+  /** Why not. */
+  error?: string;
+  /** Free stem cells, all classes (for `stems`). */
+  free?: number;
+}
+
+/** How long `stems` waits for its cells. */
+const STEM_WAIT_MS = 60_000;
+
 async function main(config: GatewayNodeConfig): Promise<void> {
   const ca = await createCa("QFaaS paper bench CA");
   // For functions that call the gateway over TLS: Deno's fetch trusts DENO_CERT (removed at the end).
@@ -110,6 +141,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
     store: new MemoryStore(),
     listen: { hostname: config.hostname, httpPort: 0, httpsPort: 0 },
     placement: config.workers ?? undefined,
+    stemCells: config.app ? 0 : STEM_CELLS,
     onWorkerLog: (line) => {
       if (line.stream === "stderr") console.error(`[${line.worker}] ${line.text}`);
     },
@@ -129,11 +161,27 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   };
   console.log(JSON.stringify(ready));
 
-  await serveLines(async (command: Recycle) => {
+  await serveLines(async (command: Control): Promise<ControlAnswer> => {
+    if (command.op === "stems" && typeof command.atLeast === "number") {
+      const deadline = Date.now() + STEM_WAIT_MS;
+      while (gateway.invoker.freeStemCells < command.atLeast) {
+        if (Date.now() > deadline) {
+          const free = gateway.invoker.freeStemCells;
+          return {
+            ok: false,
+            free,
+            error: `${free} free stem cells after ${STEM_WAIT_MS} ms, expected ${command.atLeast}`,
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { ok: true, free: gateway.invoker.freeStemCells };
+    }
     if (command.op !== "recycle" || !command.name) {
       return { ok: false, error: `unknown command ${JSON.stringify(command)}` };
     }
-    // A new pool: the next request spawns a new worker; the old one drains and stops.
+    // A new pool: the next request starts a new worker (a process, or a stem cell specialized);
+    // the old one drains and stops.
     const fn = gateway.invoker.function(command.name);
     if (!fn) return { ok: false, error: `no function ${command.name}` };
     await gateway.invoker.replace(fn);

@@ -16,4 +16,12 @@ export { type GatewayUrls, names, paperFunctions } from "./functions.ts";
 export { type AppBenchOptions, type AppBenchReport, runAppBench } from "./app_bench.ts";
 export { type AppOperation, type AppPlan, APPS } from "./apps.ts";
 export type { ClientJob, ClientResult } from "./client_node.ts";
-export type { AppConfig, GatewayNodeConfig, GatewayNodeReady, Recycle } from "./gateway_node.ts";
+export type {
+  AppConfig,
+  Control,
+  ControlAnswer,
+  GatewayNodeConfig,
+  GatewayNodeReady,
+  Recycle,
+  StemCells,
+} from "./gateway_node.ts";

@@ -3,8 +3,9 @@
  * workers run in three network namespaces joined with an emulated round-trip
  * time; the same functions are reached through the same gateway over five
  * transports (tcp, tls, h3-1rtt, h3-0rtt, h3-0rtt-idempotent). Scenarios:
- * non-continuous GET and POST, continuous, 1 MB, cold start, a round-trip
- * sweep and nested chains. Writes raw samples, tables and charts.
+ * non-continuous GET and POST, continuous, 1 MB, cold start (a new process;
+ * over h3-0rtt also a stem cell specialized), a round-trip sweep and nested
+ * chains. Writes raw samples, tables and charts.
  *
  * @module
  */
@@ -20,8 +21,13 @@ import {
 } from "../report/mod.ts";
 import { benchHosts, deno } from "./hosts.ts";
 import type { ClientJob, ClientResult } from "./client_node.ts";
-import { names } from "./functions.ts";
-import type { GatewayNodeConfig, GatewayNodeReady, Recycle } from "./gateway_node.ts";
+import { names, STEM_CELLS, STEM_TRANSPORTS } from "./functions.ts";
+import type {
+  Control,
+  ControlAnswer,
+  GatewayNodeConfig,
+  GatewayNodeReady,
+} from "./gateway_node.ts";
 import { LineProcess } from "./json_lines.ts";
 
 /** Options of `runPaperBench`. */
@@ -84,7 +90,16 @@ interface Plan {
   job: Omit<ClientJob, "count">;
   /** Replace the function's worker before every request. */
   cold?: string;
+  /** The new worker is a stem cell specialized (else a process started for it). */
+  stem?: boolean;
 }
+
+/**
+ * A worker made from a stem cell keeps the cell's name, `stem-<pid>-<n>`; a
+ * process started for a function is named after the function
+ * (invoker/worker_process.ts).
+ */
+const fromStemCell = (worker: string) => worker.startsWith("stem-");
 
 /** Runs the paper benchmark; everything it creates is removed when it ends. */
 export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBenchReport> {
@@ -176,9 +191,18 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     job: { url: url(names.cold(t)), method: "GET" as const, expect: ECHO_GET },
     cold: names.cold(t),
   }));
+  const stemColds: Plan[] = STEM_TRANSPORTS.map((t) => ({
+    scenario: "cold-start-stem",
+    transport: t,
+    rttMs: options.rttMs,
+    job: { url: url(names.coldStem(t)), method: "GET" as const, expect: ECHO_GET },
+    cold: names.coldStem(t),
+    stem: true,
+  }));
   const sweep = options.sweepMs.filter((ms) => ms !== options.rttMs);
   const total = (single.length + chains.length) * options.samples +
-    colds.length * options.coldSamples + sweep.length * GET_TRANSPORTS.length * options.samples;
+    (colds.length + stemColds.length) * options.coldSamples +
+    sweep.length * GET_TRANSPORTS.length * options.samples;
   const bar = new ProgressBar("qfaas bench paper", total);
   const series = new Map<string, Series>();
   const seriesOf = (plan: Plan, scenario = plan.scenario) => {
@@ -202,6 +226,41 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     return result;
   };
 
+  const control = async (command: Control): Promise<ControlAnswer> => {
+    const answer = await gateway.request<ControlAnswer>(command);
+    if (!answer.ok) throw new Error(`The gateway node cannot ${command.op}: ${answer.error}`);
+    return answer;
+  };
+  /**
+   * Waits until the gateway's stem cell is loaded and free: a stem cold start
+   * then finds one, and no cell starts in the background (a process start on
+   * the workers' host) while anything is measured.
+   */
+  const stemCellLoaded = async () => {
+    if (stemColds.length > 0) await control({ op: "stems", atLeast: STEM_CELLS });
+  };
+  /** One cold start: a new worker for `plan`'s function, then one request. */
+  const coldStart = async (plan: Plan) => {
+    await stemCellLoaded();
+    await control({ op: "recycle", name: plan.cold! });
+    const result = await request({ ...plan.job, count: 1 });
+    const worker = result.workers[0] ?? "";
+    if (fromStemCell(worker) !== Boolean(plan.stem)) {
+      throw new Error(
+        `${plan.cold}'s cold start ran on ${worker || "an unnamed worker"}: expected ${
+          plan.stem ? "a stem cell" : "a process started for it"
+        }`,
+      );
+    }
+    seriesOf(plan).samples.push(...result.samples);
+    // The same request without the spawn (or the specialization), so round trips are not lost
+    // in its noise.
+    seriesOf(plan, `${plan.scenario}-after-spawn`).samples.push(
+      ...result.samples.map((ms, j) => ms - (result.spawnMs[j] ?? 0)),
+    );
+    bar.tick();
+  };
+
   /** Warm every plan's workers, then measure in rounds that cycle the transports. */
   const measure = async (list: Plan[]) => {
     for (const plan of list) await request({ ...plan.job, count: 3 });
@@ -217,23 +276,15 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   };
 
   try {
+    // The stem cell started when the functions were registered: loaded before anything is timed.
+    await stemCellLoaded();
     await measure(single);
     await measure(chains);
+    // A new process and a stem cell, interleaved.
     for (let i = 0; i < options.coldSamples; i++) {
-      for (const plan of colds) {
-        const recycled = await gateway.request<{ ok: boolean; error?: string }>(
-          { op: "recycle", name: plan.cold! } satisfies Recycle,
-        );
-        if (!recycled.ok) throw new Error(`Cannot recycle ${plan.cold}: ${recycled.error}`);
-        const result = await request({ ...plan.job, count: 1 });
-        seriesOf(plan).samples.push(...result.samples);
-        // The same request without the spawn, so round trips are not lost in spawn noise.
-        seriesOf(plan, "cold-start-after-spawn").samples.push(
-          ...result.samples.map((ms, j) => ms - (result.spawnMs[j] ?? 0)),
-        );
-        bar.tick();
-      }
+      for (const plan of [...colds, ...stemColds]) await coldStart(plan);
     }
+    await stemCellLoaded(); // the last cell taken is replaced before the sweep
     for (const rttMs of sweep) {
       await verify(rttMs);
       await measure(plans(rttMs).filter((p) => GET_TRANSPORTS.includes(p.transport)));
@@ -280,6 +331,10 @@ function judge(run: BenchRun, options: PaperBenchOptions) {
       median("get-noncontinuous", "tcp"),
     "cold start after spawn: h3-1rtt - h3-0rtt, ms": median("cold-start-after-spawn", "h3-1rtt") -
       median("cold-start-after-spawn", "h3-0rtt"),
+    "cold start h3-0rtt: new process - stem cell, ms": median("cold-start", "h3-0rtt") -
+      median("cold-start-stem", "h3-0rtt"),
+    "cold start h3-0rtt: stem cell / new process": median("cold-start-stem", "h3-0rtt") /
+      median("cold-start", "h3-0rtt"),
     [`chain of ${longest}: h3-0rtt / tls`]: median("chain", "h3-0rtt", options.rttMs, longest) /
       median("chain", "tls", options.rttMs, longest),
     "chain: saving per function over tls, ms": (saving(longest) - saving(1)) / (longest - 1),

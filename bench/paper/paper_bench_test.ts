@@ -46,11 +46,16 @@ Deno.test("paper bench: --quick runs over three namespaces, checks its delay, me
         "chain",
         "cold-start",
         "cold-start-after-spawn",
+        "cold-start-stem",
+        "cold-start-stem-after-spawn",
       ]
     ) assert.ok(scenarios.has(name), `measured ${name}`);
     for (const series of samples.series as { samples: number[] }[]) {
       assert.ok(series.samples.length > 0 && series.samples.every((ms) => ms > 0));
     }
+    // Each stem cold start is checked to have run on a stem cell, each other one on a new process.
+    const stemShare = summary.derived["cold start h3-0rtt: stem cell / new process"];
+    assert.ok(stemShare > 0 && stemShare < 1, `stem cell / new process: ${stemShare}`);
     const charts = [...Deno.readDirSync(`${out}/paper`)].map((e) => e.name);
     assert.ok(charts.some((name) => name.endsWith(".svg")), "charts were rendered");
     assert.match(await Deno.readTextFile(`${out}/paper-tables.md`), /get-noncontinuous/);
