@@ -32,6 +32,14 @@ import {
   type WorkerProcess,
 } from "./worker_process.ts";
 
+/**
+ * How long after a stem cell is taken its replacement starts: started at once,
+ * it competed with the taken cell's first request for the CPU (2 cores: a
+ * first request took 28-33 ms median, 15 ms with the delay;
+ * docs/results/stem-cells.md).
+ */
+const STEM_REFILL_DELAY_MS = 150;
+
 /** A function as the invoker runs it: its definition (pool sizes, transport, 0-RTT policy included). */
 export type InvokerFunction = FunctionSpec;
 
@@ -104,6 +112,7 @@ export class Invoker {
     if ((options.stemCells ?? 0) > 0) {
       this.#stems = new StemPool({
         size: options.stemCells!,
+        refillDelayMs: STEM_REFILL_DELAY_MS,
         spawn: (stemClass) => spawnStem(stemClass, options.ca, options.store, this.#spawnOptions()),
         onError: (error) => this.#stemError(error),
       });
