@@ -49,8 +49,6 @@ export const GATEWAY_ENV = {
   url: "QFAAS_GATEWAY_URL",
   /** Where the gateway's "localhost" is when it runs on another host. */
   address: "QFAAS_GATEWAY_ADDRESS",
-  /** PEM CA the gateway's certificate chains to (public). */
-  ca: "QFAAS_CA",
 } as const;
 
 /**

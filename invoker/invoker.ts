@@ -25,7 +25,6 @@ import {
   type SpawnOptions,
   spawnStem,
   spawnWorker,
-  type StemClass,
   stemClassOf,
   type WorkerLogLine,
   type WorkerPlacement,
@@ -102,8 +101,6 @@ export class Invoker {
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
   #stems: StemPool | null = null;
-  /** Each function's class, computed once per definition (it reads the functions directory). */
-  #classes = new WeakMap<InvokerFunction, Promise<StemClass>>();
 
   /** Creates an invoker; functions are added with `register`. */
   constructor(options: InvokerOptions) {
@@ -129,7 +126,7 @@ export class Invoker {
   #keepStems(fn: InvokerFunction): void {
     if (!this.#stems || fn.unavailable || fn.freshProcess) return;
     const stems = this.#stems;
-    this.#classOf(fn).then((stemClass) => stems.keep(stemClass), (error) => this.#stemError(error));
+    stemClassOf(fn).then((stemClass) => stems.keep(stemClass), (error) => this.#stemError(error));
   }
 
   /** A stem cell could not start: said on the workers' log (fresh workers still start). */
@@ -138,15 +135,6 @@ export class Invoker {
     const line = { function: "", worker: "stem", stream: "stderr" as const, text };
     if (this.#options.onWorkerLog) this.#options.onWorkerLog(line);
     else console.error(text);
-  }
-
-  #classOf(fn: InvokerFunction): Promise<StemClass> {
-    let stemClass = this.#classes.get(fn);
-    if (!stemClass) {
-      stemClass = stemClassOf(fn);
-      this.#classes.set(fn, stemClass);
-    }
-    return stemClass;
   }
 
   #spawnOptions(): SpawnOptions {
@@ -160,14 +148,21 @@ export class Invoker {
 
   /**
    * A new worker for `fn`: a stem cell of its class specialized, else (none
-   * free, or `fn.freshProcess`) a process started for it.
+   * free, or `fn.freshProcess`) a process started for it. The class is read
+   * afresh (its grant lists the functions directory's `.env` files as they are
+   * now): cells of an older class are not taken, and the current one is kept.
    */
   async #startWorker(fn: InvokerFunction): Promise<WorkerProcess> {
-    if (this.#stems && !fn.freshProcess) {
-      const stem = this.#stems.take(await this.#classOf(fn));
+    const stemClass = await stemClassOf(fn);
+    if (this.#stems && !fn.freshProcess && !fn.unavailable) {
+      this.#stems.keep(stemClass);
+      const stem = this.#stems.take(stemClass);
       if (stem) return await stem.specialize(fn);
     }
-    return await spawnWorker(fn, this.#options.ca, this.#options.store, this.#spawnOptions());
+    return await spawnWorker(fn, this.#options.ca, this.#options.store, {
+      ...this.#spawnOptions(),
+      stemClass,
+    });
   }
 
   /** Free stem cells (all classes). */

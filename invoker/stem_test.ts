@@ -87,18 +87,24 @@ Deno.test("stem cells: a function that fails to load gets 503; its stem cell is 
   }
 });
 
-Deno.test("StemPool: a cell that dies while free is replaced and never handed out", async () => {
-  const store = new MemoryStore();
-  const stemClass = await stemClassOf({ name: "echo", module });
+/** A pool of `size` real stem cells that records every cell it starts. */
+function recordingPool(size: number): { pool: StemPool; spawned: StemProcess[] } {
   const spawned: StemProcess[] = [];
+  const store = new MemoryStore();
   const pool = new StemPool({
-    size: 1,
+    size,
     spawn: async (cls) => {
       const stem = await spawnStem(cls, ca, store, { onLog: () => {} });
       spawned.push(stem);
       return stem;
     },
   });
+  return { pool, spawned };
+}
+
+Deno.test("StemPool: a cell that dies while free is replaced and never handed out", async () => {
+  const stemClass = await stemClassOf({ name: "echo", module });
+  const { pool, spawned } = recordingPool(1);
   try {
     pool.keep(stemClass);
     await until(() => pool.free(stemClass) === 1);
@@ -120,15 +126,7 @@ Deno.test("StemPool: a cell that dies while free is replaced and never handed ou
 
 Deno.test("StemPool: close() discards free cells; they exit without serving", async () => {
   const stemClass = await stemClassOf({ name: "echo", module });
-  const spawned: StemProcess[] = [];
-  const pool = new StemPool({
-    size: 2,
-    spawn: async (cls) => {
-      const stem = await spawnStem(cls, ca, new MemoryStore(), { onLog: () => {} });
-      spawned.push(stem);
-      return stem;
-    },
-  });
+  const { pool, spawned } = recordingPool(2);
   pool.keep(stemClass);
   await until(() => pool.free(stemClass) === 2);
   await pool.close();
@@ -139,15 +137,7 @@ Deno.test("StemPool: close() discards free cells; they exit without serving", as
 
 Deno.test("StemPool: close() while cells are still starting waits for them, and they exit", async () => {
   const stemClass = await stemClassOf({ name: "echo", module });
-  const spawned: StemProcess[] = [];
-  const pool = new StemPool({
-    size: 2,
-    spawn: async (cls) => {
-      const stem = await spawnStem(cls, ca, new MemoryStore(), { onLog: () => {} });
-      spawned.push(stem);
-      return stem;
-    },
-  });
+  const { pool, spawned } = recordingPool(2);
   pool.keep(stemClass);
   await until(() => spawned.length === 2); // started, not loaded yet
   await pool.close();

@@ -502,17 +502,19 @@ export async function spawnStem(
 
 /**
  * Spawns a worker for `spec` and resolves once it reports ready: a stem cell
- * of its class, specialized at once (both lines on its stdin together).
+ * of its class (`options.stemClass` when the caller has it), specialized at
+ * once (both lines on its stdin together).
  */
 export async function spawnWorker(
   spec: FunctionSpec,
   ca: CertificateAuthority,
   store: ZeroRttStore,
-  options: SpawnOptions = {},
+  options: SpawnOptions & { stemClass?: StemClass } = {},
 ): Promise<WorkerProcess> {
   const name = `${spec.name}-${Deno.pid}-${++counter}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  const stem = await spawnStem(await stemClassOf(spec), ca, store, {
-    ...options,
+  const { stemClass, ...spawn } = options;
+  const stem = await spawnStem(stemClass ?? await stemClassOf(spec), ca, store, {
+    ...spawn,
     name,
     warmH3: (spec.transport ?? "h3") === "h3",
   });

@@ -45,7 +45,7 @@ function withFreePort(url: string): string {
 
 /** How this worker reaches the gateway, as a worker (its own certificate); null outside qfaas dev. */
 function linkOf(env: Env, secrets: WorkerSecrets): GatewayLink | null {
-  const ca = env[GATEWAY_ENV.ca];
+  const ca = env[WORKER_ENV.ca];
   if (!secrets.gateway || !ca) return null;
   const address = env[GATEWAY_ENV.address];
   return {

@@ -184,21 +184,18 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       },
     }))
   );
-  const colds: Plan[] = GET_TRANSPORTS.map((t) => ({
-    scenario: "cold-start",
+  /** A cold start of function `name` (its workers recycled first), on a stem cell or not. */
+  const cold = (t: Transport, name: string, stem: boolean): Plan => ({
+    scenario: stem ? "cold-start-stem" : "cold-start",
     transport: t,
     rttMs: options.rttMs,
-    job: { url: url(names.cold(t)), method: "GET" as const, expect: ECHO_GET },
-    cold: names.cold(t),
-  }));
-  const stemColds: Plan[] = STEM_TRANSPORTS.map((t) => ({
-    scenario: "cold-start-stem",
-    transport: t,
-    rttMs: options.rttMs,
-    job: { url: url(names.coldStem(t)), method: "GET" as const, expect: ECHO_GET },
-    cold: names.coldStem(t),
-    stem: true,
-  }));
+    job: { url: url(name), method: "GET" as const, expect: ECHO_GET },
+    cold: name,
+    ...(stem ? { stem: true } : {}),
+  });
+  const colds = GET_TRANSPORTS.map((t) => cold(t, names.cold(t), false));
+  const stemColds = STEM_TRANSPORTS.map((t) => cold(t, names.coldStem(t), true));
+
   const sweep = options.sweepMs.filter((ms) => ms !== options.rttMs);
   const total = (single.length + chains.length) * options.samples +
     (colds.length + stemColds.length) * options.coldSamples +
