@@ -65,6 +65,12 @@ export interface InvokerOptions {
    * Default 0: every worker is a process started for its function.
    */
   stemCells?: number;
+  /**
+   * Stem cells kept across all classes at most: each class of functions
+   * (memory, grant, an upstream's directory) has its own cells, and each idle
+   * one costs ~26 MiB PSS (docs/results/stem-cells.md). Default 4 × `stemCells`.
+   */
+  maxStemCells?: number;
 }
 
 /** Told when a function's worker fails to start (`failure` null: it started again after failing). */
@@ -101,6 +107,9 @@ export class Invoker {
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
   #stems: StemPool | null = null;
+  /** A `#keepStems` run, while one runs; `#keepAgain` asks for another after it. */
+  #keeping: Promise<void> | null = null;
+  #keepAgain = false;
 
   /** Creates an invoker; functions are added with `register`. */
   constructor(options: InvokerOptions) {
@@ -109,6 +118,7 @@ export class Invoker {
     if ((options.stemCells ?? 0) > 0) {
       this.#stems = new StemPool({
         size: options.stemCells!,
+        maxTotal: options.maxStemCells ?? 4 * options.stemCells!,
         refillDelayMs: STEM_REFILL_DELAY_MS,
         spawn: (stemClass) => spawnStem(stemClass, options.ca, options.store, this.#spawnOptions()),
         onError: (error) => this.#stemError(error),
@@ -119,14 +129,43 @@ export class Invoker {
   /** Adds a function, or replaces it: see `replace` for a running one. */
   register(fn: InvokerFunction): void {
     this.#functions.set(fn.name, fn);
-    this.#keepStems(fn);
+    this.#keepStems();
   }
 
-  /** Stem cells for `fn`'s class, if the invoker keeps any and `fn` can use them. */
-  #keepStems(fn: InvokerFunction): void {
-    if (!this.#stems || fn.unavailable || fn.freshProcess) return;
-    const stems = this.#stems;
-    stemClassOf(fn).then((stemClass) => stems.keep(stemClass), (error) => this.#stemError(error));
+  /**
+   * Stem cells for the classes of the functions registered now, and none for
+   * classes no function has any more (a function removed, or its memory or
+   * grant changed): run after every change, coalesced while one runs.
+   */
+  #keepStems(): void {
+    if (!this.#stems) return;
+    if (this.#keeping) {
+      this.#keepAgain = true;
+      return;
+    }
+    this.#keeping = this.#keepStemsNow(this.#stems).catch((error) => this.#stemError(error))
+      .finally(() => {
+        this.#keeping = null;
+        if (this.#keepAgain) {
+          this.#keepAgain = false;
+          this.#keepStems();
+        }
+      });
+  }
+
+  async #keepStemsNow(stems: StemPool): Promise<void> {
+    const eligible = [...this.#functions.values()].filter((fn) =>
+      !fn.unavailable && !fn.freshProcess
+    );
+    const settled = await Promise.allSettled(eligible.map(stemClassOf));
+    if (this.#keepAgain) return; // the functions changed meanwhile: the next run decides
+    const classes = settled.flatMap((result) => {
+      if (result.status === "fulfilled") return [result.value];
+      this.#stemError(result.reason); // that function's workers start fresh, and say why
+      return [];
+    });
+    await stems.retain(new Set(classes.map((stemClass) => stemClass.key)));
+    for (const stemClass of classes) stems.keep(stemClass);
   }
 
   /** A stem cell could not start: said on the workers' log (fresh workers still start). */
@@ -184,7 +223,7 @@ export class Invoker {
     const old = this.#pools.get(fn.name);
     this.#pools.delete(fn.name);
     this.#functions.set(fn.name, fn);
-    this.#keepStems(fn);
+    this.#keepStems();
     await old?.close();
   }
 
@@ -193,6 +232,7 @@ export class Invoker {
     const old = this.#pools.get(name);
     this.#pools.delete(name);
     this.#functions.delete(name);
+    this.#keepStems();
     await old?.close();
   }
 

@@ -18,6 +18,13 @@ import type { StemClass, StemProcess } from "./worker_process.ts";
 export interface StemPoolOptions {
   /** Loaded stem cells kept per class. */
   size: number;
+  /**
+   * Cells kept across all classes at most (free and starting), so that many
+   * classes (functions of differing memory or grant) do not multiply idle
+   * processes. The class most recently taken from fills first, then the
+   * newest kept. Default: no cap.
+   */
+  maxTotal?: number;
   /** Starts a stem cell of a class. */
   spawn: (stemClass: StemClass) => Promise<StemProcess>;
   /** Told when a stem cell could not start (it is tried again after `retryMs`). */
@@ -40,6 +47,8 @@ interface Kept {
   starting: number;
   /** A fill is scheduled: a retry after a failure, or a delayed refill after a take. */
   scheduled: ReturnType<typeof setTimeout> | null;
+  /** Forgotten (`retain`): its cells are discarded and no more are started. */
+  dropped: boolean;
 }
 
 /** Stem cells per class, replaced in the background as they are taken or die. */
@@ -48,6 +57,8 @@ export class StemPool {
   #kept = new Map<string, Kept>();
   /** Cells being started: close() waits for them (each discards itself once closed). */
   #pending = new Set<Promise<void>>();
+  /** Forgotten classes with cells still starting: they count towards `maxTotal` until they end. */
+  #dropped = new Set<Kept>();
   #closed = false;
 
   /** An empty pool; `keep` says which classes to fill. */
@@ -58,12 +69,38 @@ export class StemPool {
   /** Keeps `size` stem cells of `stemClass` loaded from now on. */
   keep(stemClass: StemClass): void {
     if (this.#closed || this.#options.size <= 0) return;
-    let kept = this.#kept.get(stemClass.key);
-    if (!kept) {
-      kept = { stemClass, free: [], starting: 0, scheduled: null };
+    if (!this.#kept.has(stemClass.key)) {
+      const kept = { stemClass, free: [], starting: 0, scheduled: null, dropped: false };
       this.#kept.set(stemClass.key, kept);
     }
-    this.#fill(kept);
+    this.#fillAll();
+  }
+
+  /**
+   * Keeps only the classes whose keys are in `keys` (the classes of the
+   * functions registered now): free cells of the others are discarded and
+   * none of them is started again, freeing their share of `maxTotal`.
+   * Resolves when the discarded cells have exited.
+   */
+  async retain(keys: ReadonlySet<string>): Promise<void> {
+    const discarded: StemProcess[] = [];
+    for (const [key, kept] of this.#kept) {
+      if (keys.has(key)) continue;
+      this.#kept.delete(key);
+      kept.dropped = true;
+      if (kept.starting > 0) this.#dropped.add(kept);
+      if (kept.scheduled) clearTimeout(kept.scheduled);
+      kept.scheduled = null;
+      discarded.push(...kept.free.splice(0));
+    }
+    this.#fillAll();
+    await Promise.all(discarded.map((stem) => stem.discard()));
+  }
+
+  /** Moves `kept` to the end of the map: the class most recently taken from fills first. */
+  #asked(kept: Kept): void {
+    this.#kept.delete(kept.stemClass.key);
+    this.#kept.set(kept.stemClass.key, kept);
   }
 
   /**
@@ -75,14 +112,15 @@ export class StemPool {
     const kept = this.#kept.get(stemClass.key);
     const stem = kept?.free.shift() ?? null;
     if (kept && stem) {
+      this.#asked(kept);
       const delay = this.#options.refillDelayMs ?? 0;
       if (delay > 0 && kept.scheduled === null) {
         kept.scheduled = setTimeout(() => {
           kept.scheduled = null;
-          this.#fill(kept);
+          this.#fillAll();
         }, delay);
       } else {
-        this.#fill(kept);
+        this.#fillAll();
       }
     }
     return stem;
@@ -114,16 +152,40 @@ export class StemPool {
     await Promise.all([...stems.map((stem) => stem.discard()), ...this.#pending]);
   }
 
-  #fill(kept: Kept): void {
-    while (
-      !this.#closed && kept.scheduled === null &&
-      kept.free.length + kept.starting < this.#options.size
-    ) {
-      kept.starting++;
-      const started = this.#start(kept);
-      this.#pending.add(started);
-      started.finally(() => this.#pending.delete(started));
+  /** Cells free or starting, of every class. */
+  #total(): number {
+    let n = 0;
+    for (const kept of this.#kept.values()) n += kept.free.length + kept.starting;
+    for (const kept of this.#dropped) n += kept.starting;
+    return n;
+  }
+
+  /** Starts cells where classes lack them, most recently taken-from or kept first, up to `maxTotal`. */
+  #fillAll(): void {
+    const classes = [...this.#kept.values()].reverse();
+    let room = (this.#options.maxTotal ?? Infinity) - this.#total();
+    for (const kept of classes) {
+      while (
+        room > 0 && !this.#closed && !kept.dropped && kept.scheduled === null &&
+        kept.free.length + kept.starting < this.#options.size
+      ) {
+        room--;
+        this.#startOne(kept);
+      }
     }
+  }
+
+  #startOne(kept: Kept): void {
+    kept.starting++;
+    const started = this.#start(kept);
+    this.#pending.add(started);
+    started.finally(() => this.#pending.delete(started));
+  }
+
+  /** One of `kept`'s starting cells ended its start (loaded or not). */
+  #started(kept: Kept): void {
+    kept.starting--;
+    if (kept.dropped && kept.starting === 0 && this.#dropped.delete(kept)) this.#fillAll();
   }
 
   async #start(kept: Kept): Promise<void> {
@@ -132,19 +194,19 @@ export class StemPool {
       stem = await this.#options.spawn(kept.stemClass);
       await stem.loaded;
     } catch (error) {
-      kept.starting--;
+      this.#started(kept);
       this.#options.onError?.(error);
       if (stem) await stem.discard(); // it ended already, or ends now
-      if (!this.#closed && kept.scheduled === null) {
+      if (!this.#closed && !kept.dropped && kept.scheduled === null) {
         kept.scheduled = setTimeout(() => {
           kept.scheduled = null;
-          this.#fill(kept);
+          this.#fillAll();
         }, this.#options.retryMs ?? 1000);
       }
       return;
     }
-    kept.starting--;
-    if (this.#closed) {
+    this.#started(kept);
+    if (this.#closed || kept.dropped) {
       await stem.discard();
       return;
     }
@@ -154,7 +216,7 @@ export class StemPool {
       const at = kept.free.indexOf(stem);
       if (at < 0) return; // taken, or discarded
       kept.free.splice(at, 1);
-      this.#fill(kept);
+      this.#fillAll();
     });
   }
 }

@@ -88,11 +88,15 @@ Deno.test("stem cells: a function that fails to load gets 503; its stem cell is 
 });
 
 /** A pool of `size` real stem cells that records every cell it starts. */
-function recordingPool(size: number): { pool: StemPool; spawned: StemProcess[] } {
+function recordingPool(
+  size: number,
+  maxTotal?: number,
+): { pool: StemPool; spawned: StemProcess[] } {
   const spawned: StemProcess[] = [];
   const store = new MemoryStore();
   const pool = new StemPool({
     size,
+    maxTotal,
     spawn: async (cls) => {
       const stem = await spawnStem(cls, ca, store, { onLog: () => {} });
       spawned.push(stem);
@@ -146,6 +150,52 @@ Deno.test("StemPool: close() while cells are still starting waits for them, and 
     new Promise((resolve) => setTimeout(() => resolve("still running"), 0)),
   ]);
   assert.notEqual(done, "still running", "close() returned before its cells exited");
+});
+
+Deno.test("StemPool: maxTotal caps cells across classes; retain() discards forgotten classes and frees their share", async () => {
+  const [a, b, c] = await Promise.all(
+    [128, 192, 256].map((memoryMiB) => stemClassOf({ name: "echo", module, memoryMiB })),
+  );
+  const { pool, spawned } = recordingPool(2, 3);
+  try {
+    for (const stemClass of [a, b, c]) pool.keep(stemClass);
+    await until(() => pool.free() === 3);
+    assert.equal(spawned.length, 3, "no more than maxTotal started");
+    // Classes fill as they are kept, up to the cap: a gets 2, b 1, c none.
+    assert.deepEqual([pool.free(a), pool.free(b), pool.free(c)], [2, 1, 0]);
+    const forgotten = [...spawned];
+    await pool.retain(new Set([c.key]));
+    assert.deepEqual(await Promise.all(forgotten.map((stem) => stem.exited)), [0, 0, 0]);
+    await until(() => pool.free(c) === 2);
+    assert.equal(pool.free(), 2, "only c's cells are kept");
+    pool.keep(b); // a forgotten class comes back only when asked for again
+    await until(() => pool.free(b) === 1);
+    assert.equal(spawned.length, 6);
+  } finally {
+    await pool.close();
+    for (const stem of spawned) await stem.exited;
+  }
+});
+
+Deno.test("stem cells: cells of a class no registered function has any more are discarded", async () => {
+  await using bed = stemInvoker(1, ["echo"]);
+  await until(() => bed.invoker.freeStemCells === 1);
+  const [before] = bed.invoker.stemCellPids();
+  // A new memory limit is a new class: the old cell goes, one of the new class comes.
+  await bed.invoker.replace({ name: "echo", module, memoryMiB: 192 });
+  await until(() => bed.invoker.freeStemCells === 1 && bed.invoker.stemCellPids()[0] !== before);
+  const response = await bed.call("echo");
+  assert.equal(await response.text(), "GET /");
+  assert.match(
+    response.headers.get("x-qfaas-worker") ?? "",
+    /^stem-/,
+    "the new class's cell served it",
+  );
+  await until(() => bed.invoker.freeStemCells === 1);
+  await bed.invoker.unregister("echo");
+  await until(() => bed.invoker.freeStemCells === 0);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // past the refill delay
+  assert.equal(bed.invoker.freeStemCells, 0, "no function, no cells");
 });
 
 Deno.test("stem cells: a function marked freshProcess always gets a process of its own", async () => {

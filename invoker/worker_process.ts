@@ -19,10 +19,24 @@ import {
   forwardLines,
   parseStem,
   readReady,
+  sandboxSupport,
   type Transport,
   WORKER_ENV,
   WORKER_SUBCOMMAND,
 } from "../watchdog/mod.ts";
+
+/**
+ * Whether upstreams can be sandboxed here, probed once in this process
+ * (15-35 ms) rather than once per upstream worker. A probe that cannot run
+ * says no, and the worker probes again and logs why.
+ */
+async function sandboxWorks(): Promise<boolean> {
+  try {
+    return (await sandboxSupport()).available;
+  } catch {
+    return false;
+  }
+}
 
 /** What a function is and how its workers run. */
 export interface FunctionSpec extends FunctionDefinition {
@@ -436,6 +450,7 @@ export async function spawnStem(
           maxBodyBytes: spec.maxBodyBytes,
           allowFfi: spec.allowFfi,
           writable: spec.writable,
+          sandboxProbed: spec.upstream ? await sandboxWorks() : false,
         }),
       }));
       await close();

@@ -42,6 +42,8 @@ export interface WatchdogConfig {
   allowFfi: boolean;
   /** Paths the function may write (`allow_write`). */
   writable: string[];
+  /** An upstream's sandbox: true when the invoker probed it works, else "auto" (probe here). */
+  sandbox: true | "auto";
 }
 
 /** The environment as the watchdog reads it. */
@@ -139,5 +141,6 @@ export function watchdogConfig(env: Env, secrets: WorkerSecrets = {}): WatchdogC
     ca: env[N.ca] ?? null,
     allowFfi: env[N.allowFfi] === "1",
     writable: paths(env, N.writable),
+    sandbox: env[N.sandbox] === "1" ? true : "auto",
   };
 }

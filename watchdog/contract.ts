@@ -49,6 +49,11 @@ export const WORKER_ENV = {
   allowFfi: "QFAAS_ALLOW_FFI",
   /** JSON array of the paths the function may write (`allow_write`). */
   writable: "QFAAS_WRITABLE",
+  /**
+   * "1": the invoker probed that bubblewrap works here, so an upstream is
+   * sandboxed without probing again; unset, the worker probes (sandbox.ts).
+   */
+  sandbox: "QFAAS_SANDBOX",
   /** "1": a stem cell, whose function's settings come on stdin after its secrets. */
   stem: "QFAAS_STEM",
   /** "0": a stem cell does not warm the HTTP/3 path (a worker started for a tls or tcp function). */
@@ -89,6 +94,8 @@ export interface WorkerSettings {
   allowFfi?: boolean;
   /** Paths the function may write. */
   writable?: readonly string[];
+  /** The invoker found the upstream sandbox working: the worker need not probe it. */
+  sandboxProbed?: boolean;
 }
 
 /** The environment that configures a worker as `settings` say. */
@@ -112,6 +119,7 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
   if (settings.maxBodyBytes) env[WORKER_ENV.maxBody] = String(settings.maxBodyBytes);
   if (settings.allowFfi) env[WORKER_ENV.allowFfi] = "1";
   if (settings.writable?.length) env[WORKER_ENV.writable] = JSON.stringify(settings.writable);
+  if (settings.sandboxProbed) env[WORKER_ENV.sandbox] = "1";
   return env;
 }
 

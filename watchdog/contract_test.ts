@@ -32,6 +32,7 @@ Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
       maxBodyBytes: 1024,
       allowFfi: true,
       writable: ["/tmp/out", "/data/a,b"],
+      sandboxProbed: true,
     }),
     secrets,
   );
@@ -46,6 +47,7 @@ Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
   assert.equal(config.maxBodyBytes, 1024);
   assert.equal(config.allowFfi, true);
   assert.deepEqual(config.writable, ["/tmp/out", "/data/a,b"]);
+  assert.equal(config.sandbox, true, "the invoker probed: the worker does not");
 });
 
 Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () => {
@@ -58,6 +60,7 @@ Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () =>
   assert.equal(env[WORKER_ENV.fprocess], "python3 index.py");
   assert.equal(env.upstream_url, "http://127.0.0.1:0");
   const config = watchdogConfig(env);
+  assert.equal(config.sandbox, "auto", "unprobed: the worker probes bubblewrap itself");
   assert.deepEqual(config.upstream, {
     fprocess: "python3 index.py",
     upstreamUrl: "http://127.0.0.1:0",

@@ -95,6 +95,7 @@ const upstream = config.upstream && upstreamUrl
     name: config.name,
     // In bubblewrap where it works (sandbox.ts): its directory read-only, these writable.
     writable: config.writable,
+    sandbox: config.sandbox,
     // Its whole environment: the worker's, which holds no key material (contract.ts).
     env: {
       ...env,
