@@ -418,7 +418,8 @@ export const devCommand = defineCommand({
     "stem-cells": {
       type: "string",
       default: String(DEFAULT_STEM_CELLS),
-      description: "loaded, function-less workers kept per class of functions (0: none)",
+      description:
+        "loaded, function-less workers kept per class of functions (0: none; at most 4 × N in all)",
     },
   },
   async run({ args }) {

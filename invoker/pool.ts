@@ -1,6 +1,7 @@
 /**
  * A function's pool of workers: spawn on demand (scale from zero), reuse idle
- * warm workers, scale up under concurrency up to `max`, keep `min` warm (and
+ * warm workers, scale up under concurrency up to `max` (`maxStarting` at a
+ * time; a waiting request takes the first worker ready or idle), keep `min` warm (and
  * restore it when a worker dies), reap workers idle longer than `idleMs`, and
  * forget crashed ones. Only ready workers are ever handed out. A function
  * whose worker fails to start is tried again with exponential backoff (0.5 s
@@ -33,6 +34,12 @@ export interface PoolOptions {
   min?: number;
   /** Most workers at once. Default 4. */
   max?: number;
+  /**
+   * Most workers starting at once: a burst beyond it waits for those (or for
+   * a worker to go idle) instead of starting a process per request on the
+   * same cores (docs/results/stem-cells.md). Default: the number of CPUs.
+   */
+  maxStarting?: number;
   /** A worker idle this long (beyond `min`) is stopped. Default 5 minutes. */
   idleMs?: number;
   /** Told of each failed start (to show its output, once), and of recovery (null). */
@@ -47,6 +54,8 @@ export interface Slot {
   inflight: number;
   /** When it last finished a request (performance.now()). */
   lastUsed: number;
+  /** When it became ready (performance.now()). */
+  readonly readyAt: number;
 }
 
 /** A handed-out slot, and whether getting it included a spawn. */
@@ -64,6 +73,7 @@ export class FunctionPool {
   #spawn: () => Promise<WorkerProcess>;
   #min: number;
   #max: number;
+  #maxStarting: number;
   #idleMs: number;
   #slots: Slot[] = [];
   #spawning = 0;
@@ -75,12 +85,17 @@ export class FunctionPool {
   /** After a failure, one attempt at a time; concurrent requests share its outcome. */
   #probe: Promise<Slot> | null = null;
   #restoring: ReturnType<typeof setTimeout> | undefined;
+  /** Workers started for one request in `acquire` and held for it until it takes them. */
+  #claims = new WeakMap<Slot, object>();
+  /** Requests in `acquire` waiting for a worker to become ready or idle. */
+  #waiters: (() => void)[] = [];
 
   /** `spawn` starts one worker; the pool decides when. */
   constructor(spawn: () => Promise<WorkerProcess>, options: PoolOptions = {}) {
     this.#spawn = spawn;
     this.#min = options.min ?? DEFAULTS.min;
     this.#max = Math.max(1, options.max ?? DEFAULTS.max);
+    this.#maxStarting = Math.max(1, options.maxStarting ?? navigator.hardwareConcurrency);
     this.#idleMs = options.idleMs ?? DEFAULTS.idleMs;
     this.#onStartFailure = options.onStartFailure;
   }
@@ -100,24 +115,87 @@ export class FunctionPool {
     return this.#slots.map((s) => s.worker.name);
   }
 
-  /** A worker for one request: an idle one, a new one if allowed, else the least busy. */
+  /**
+   * A worker for one request: an idle one; else, if another may start (below
+   * `max`, and fewer than `maxStarting` starting), whichever comes first of a
+   * worker going idle and the one started for this request; else, while
+   * starts are under way, the first worker idle or ready; else the least
+   * busy. So a burst is served by the first workers ready (a stem cell's in
+   * tens of ms) rather than each request waiting for a process of its own,
+   * and the pool grows by `maxStarting` at a time, not by one process per
+   * waiting request all starting on the same cores. `cold` says the request
+   * waited for its worker to start.
+   */
   async acquire(): Promise<Lease> {
+    const arrived = performance.now();
+    for (;;) {
+      this.#assertOpen();
+      const idle = this.#idle();
+      if (idle) return this.#lease(idle, idle.readyAt > arrived);
+      if (
+        (this.#slots.length + this.#spawning < this.#max && this.#spawning < this.#maxStarting) ||
+        (this.#failure && this.#slots.length === 0)
+      ) {
+        return await this.#acquireStarting(arrived);
+      }
+      // Starts are under way (or none may start): wait for one, or for a worker to go idle.
+      if (this.#slots.length === 0 || this.#spawning > 0) await this.#nextChange();
+      else return this.#lease(this.#leastBusy(), false);
+    }
+  }
+
+  /** Starts a worker for this request, and takes it or whichever worker is idle first. */
+  async #acquireStarting(arrived: number): Promise<Lease> {
+    // The worker started here is held for this request (inflight 1) from the moment it is
+    // ready, so other waiters do not take it first; let go if this request is served elsewhere.
+    const claim = {};
+    let mine: Slot | null = null;
+    let done = false;
+    const own = this.#start(claim).then((slot) => {
+      const claimed = this.#claims.get(slot) === claim;
+      this.#claims.delete(slot);
+      if (claimed && done) this.#letGo(slot);
+      else if (claimed) mine = slot;
+      return { slot };
+    }, (error: unknown) => ({ error }));
+    try {
+      for (;;) {
+        const outcome = await Promise.race([own, this.#nextChange()]);
+        this.#assertOpen();
+        if (mine) return this.#lease(mine, true, true);
+        const free = this.#idle();
+        if (free) return this.#lease(free, free.readyAt > arrived);
+        if (outcome && "slot" in outcome) return this.#lease(outcome.slot, true); // shared start
+        if (outcome && "error" in outcome) {
+          if (this.#slots.length === 0) throw outcome.error;
+          return this.#lease(this.#leastBusy(), false); // its start failed; others serve
+        }
+      }
+    } finally {
+      done = true;
+    }
+  }
+
+  #assertOpen(): void {
     if (this.#closed) throw new Error("Cannot acquire a worker: the pool is closed");
-    const idle = this.#slots.find((s) => s.inflight === 0);
-    if (idle) return this.#lease(idle, false);
-    if (
-      this.#slots.length + this.#spawning < this.#max ||
-      (this.#failure && this.#slots.length === 0)
-    ) {
-      return this.#lease(await this.#start(), true);
-    }
-    if (this.#slots.length === 0) {
-      // Everything allowed is still starting: wait for one to be ready.
-      await new Promise((r) => setTimeout(r, 5));
-      return this.acquire();
-    }
-    const least = this.#slots.reduce((a, b) => (b.inflight < a.inflight ? b : a));
-    return this.#lease(least, false);
+  }
+
+  #idle(): Slot | undefined {
+    return this.#slots.find((s) => s.inflight === 0);
+  }
+
+  #leastBusy(): Slot {
+    return this.#slots.reduce((a, b) => (b.inflight < a.inflight ? b : a));
+  }
+
+  /** Resolves (with null) when a worker becomes ready or idle, or the pool closes. */
+  #nextChange(): Promise<null> {
+    return new Promise((resolve) => this.#waiters.push(() => resolve(null)));
+  }
+
+  /** Wakes every request waiting in `acquire`; each looks again. */
+  #changed(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   /** Starts workers now until `count` (default `min`, at most `max`) are live or starting. */
@@ -143,13 +221,17 @@ export class FunctionPool {
   /** Stops every worker. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#changed();
     clearTimeout(this.#restoring);
     if (this.#reaper !== null) clearInterval(this.#reaper);
     await Promise.all([...this.#slots].map((slot) => this.#remove(slot).worker.stop()));
   }
 
-  #add(worker: WorkerProcess): Slot {
-    const slot: Slot = { worker, inflight: 0, lastUsed: performance.now() };
+  /** Adds a ready worker; `claim`: held (inflight 1) for the request that started it. */
+  #add(worker: WorkerProcess, claim?: object): Slot {
+    const now = performance.now();
+    const slot: Slot = { worker, inflight: claim ? 1 : 0, lastUsed: now, readyAt: now };
+    if (claim) this.#claims.set(slot, claim);
     this.#slots.push(slot);
     // A worker that exits (crash, kill, reaped) leaves the pool at once; `min` is restored.
     worker.exited.then(() => {
@@ -167,7 +249,7 @@ export class FunctionPool {
    * passed (then FunctionUnavailable at once). After a failure, concurrent
    * callers share one attempt.
    */
-  #start(): Promise<Slot> {
+  #start(claim?: object): Promise<Slot> {
     if (this.#failure) {
       const wait = this.#failure.retryAt - performance.now();
       if (wait > 0) return Promise.reject(new FunctionUnavailable(this.#failure.error, wait));
@@ -182,7 +264,7 @@ export class FunctionPool {
       }
       if (this.#failure) this.#onStartFailure?.(null);
       this.#failure = null;
-      return this.#add(worker);
+      return this.#add(worker, claim);
     }, (error) => {
       if (!(error instanceof WorkerStartError)) throw error;
       const now = performance.now();
@@ -195,7 +277,10 @@ export class FunctionPool {
       this.#failure = { error, attempts, retryAt: now + retryInMs };
       this.#onStartFailure?.({ error, attempts, retryInMs });
       throw new FunctionUnavailable(error, retryInMs);
-    }).finally(() => this.#spawning--);
+    }).finally(() => {
+      this.#spawning--;
+      this.#changed(); // a worker is ready, or a start slot is free again
+    });
     if (this.#failure) {
       this.#probe = attempt;
       attempt.catch(() => {}).finally(() => this.#probe === attempt && (this.#probe = null));
@@ -223,8 +308,9 @@ export class FunctionPool {
     return slot;
   }
 
-  #lease(slot: Slot, cold: boolean): Lease {
-    slot.inflight++;
+  /** Hands `slot` out for one request; `held`: its inflight already counts this request. */
+  #lease(slot: Slot, cold: boolean, held = false): Lease {
+    if (!held) slot.inflight++;
     let released = false;
     return {
       slot,
@@ -232,9 +318,15 @@ export class FunctionPool {
       release: () => {
         if (released) return;
         released = true;
-        slot.inflight--;
-        slot.lastUsed = performance.now();
+        this.#letGo(slot);
       },
     };
+  }
+
+  /** One request less on `slot`; waiters look again when it goes idle. */
+  #letGo(slot: Slot): void {
+    slot.inflight--;
+    slot.lastUsed = performance.now();
+    if (slot.inflight === 0) this.#changed();
   }
 }

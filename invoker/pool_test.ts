@@ -1,7 +1,13 @@
-// FunctionPool with stand-in workers: start failures, backoff, and `min` restored.
+// FunctionPool with stand-in workers: start failures, backoff, `min` restored, and scale-up (the first worker ready serves; starts capped).
 import assert from "node:assert/strict";
 import { FunctionUnavailable, WorkerStartError } from "./errors.ts";
-import { FunctionPool, START_BACKOFF_MS, type StartFailure } from "./pool.ts";
+import {
+  FunctionPool,
+  type Lease,
+  type PoolOptions,
+  START_BACKOFF_MS,
+  type StartFailure,
+} from "./pool.ts";
 import type { WorkerProcess } from "./worker_process.ts";
 
 /** A worker that exists only in memory; `die()` ends it as a crash would. */
@@ -34,6 +40,17 @@ const failing = (n: number) =>
   ], "exited");
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A pool whose every start waits until the test resolves (or rejects) it. */
+function heldStarts(options: PoolOptions) {
+  const starts: PromiseWithResolvers<WorkerProcess>[] = [];
+  const pool = new FunctionPool(() => {
+    const start = Promise.withResolvers<WorkerProcess>();
+    starts.push(start);
+    return start.promise;
+  }, options);
+  return { starts, pool };
+}
 
 Deno.test("FunctionPool: a failing start makes the function unavailable without a new spawn until the backoff passes", async () => {
   let spawns = 0;
@@ -129,4 +146,73 @@ Deno.test("FunctionPool: a worker that finishes starting after close is stopped,
   await assert.rejects(warming, /closed/);
   assert.ok(stopped);
   assert.equal(pool.size, 0);
+});
+
+Deno.test("FunctionPool: a burst is served by the first worker ready, not each request by the one it started; the others join the pool idle", async () => {
+  const { starts, pool } = heldStarts({ max: 4, maxStarting: 4 });
+  const served: string[] = [];
+  const requests = [0, 1, 2, 3].map(async () => {
+    const lease = await pool.acquire();
+    served.push(lease.slot.worker.name);
+    assert.equal(lease.cold, true, "each waited for a start");
+    await sleep(1);
+    lease.release();
+  });
+  await sleep(0);
+  assert.equal(starts.length, 4, "one start per request, up to max");
+  starts[1].resolve(fakeWorker("w1")); // the second start is ready first; the others hang
+  await sleep(20);
+  assert.deepEqual(served, ["w1", "w1", "w1", "w1"], "all four served by w1, one after another");
+  await Promise.all(requests);
+  for (const [i, start] of starts.entries()) if (i !== 1) start.resolve(fakeWorker(`w${i}`));
+  await sleep(0);
+  assert.equal(pool.size, 4, "the later starts joined the pool");
+  const leases = await Promise.all([0, 1, 2, 3].map(() => pool.acquire()));
+  assert.deepEqual(leases.map((l) => l.slot.worker.name).sort(), ["w0", "w1", "w2", "w3"]);
+  assert.ok(leases.every((l) => !l.cold), "all idle and warm: none held for a request gone");
+  for (const lease of leases) lease.release();
+  await pool.close();
+});
+
+Deno.test("FunctionPool: a request whose own start fails is served by a worker that is up", async () => {
+  const { starts, pool } = heldStarts({ max: 2 });
+  const first = pool.acquire();
+  const second = pool.acquire();
+  await sleep(0);
+  starts[0].resolve(fakeWorker("up"));
+  const a = await first;
+  starts[1].reject(failing(1)); // `second` is still waiting: w0 is busy
+  const b = await second;
+  assert.equal(b.slot.worker.name, "up");
+  a.release();
+  b.release();
+  await pool.close();
+});
+
+Deno.test("FunctionPool: no more than maxStarting start at once; a burst waits for them, then the pool grows", async () => {
+  const { starts, pool } = heldStarts({ max: 8, maxStarting: 2 });
+  const leases: Lease[] = [];
+  const requests = Array.from({ length: 6 }, () => pool.acquire().then((l) => leases.push(l)));
+  await sleep(0);
+  assert.equal(starts.length, 2, "two starts for six requests");
+  starts[0].resolve(fakeWorker("w0"));
+  starts[1].resolve(fakeWorker("w1"));
+  await sleep(0);
+  assert.equal(leases.length, 2, "each ready worker took one request");
+  // Both busy, two starts free again: the next two waiting requests start workers.
+  await sleep(0);
+  assert.equal(starts.length, 4);
+  for (const lease of leases.splice(0)) lease.release(); // both idle: two more served
+  await sleep(0);
+  assert.equal(leases.length, 2);
+  for (const lease of leases.splice(0)) lease.release();
+  await sleep(0);
+  assert.equal(leases.length, 2, "all six served by the first two workers");
+  for (const lease of leases.splice(0)) lease.release();
+  await Promise.all(requests);
+  starts[2].resolve(fakeWorker("w2"));
+  starts[3].resolve(fakeWorker("w3"));
+  await sleep(0);
+  assert.equal(pool.size, 4, "the later starts joined the pool, idle");
+  await pool.close();
 });
