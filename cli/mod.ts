@@ -6,6 +6,7 @@
  */
 import { defineCommand, runMain } from "citty";
 import { benchCommand } from "./bench.ts";
+import { deployCommand } from "./deploy.ts";
 import { devCommand } from "./dev.ts";
 import { invokeCommand } from "./invoke.ts";
 import { listCommand } from "./list.ts";
@@ -23,6 +24,7 @@ const qfaas = defineCommand({
     dev: devCommand,
     invoke: invokeCommand,
     list: listCommand,
+    deploy: deployCommand,
     new: newCommand,
     bench: benchCommand,
     version: defineCommand({

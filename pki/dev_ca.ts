@@ -46,7 +46,10 @@ export async function devCaCertificate(dir = `${cacheDir()}/ca`): Promise<string
  * Loads the dev CA from `dir` (default `cacheDir()`/ca), creating it on first
  * use. Refuses a key file that others can read. For the gateway process only.
  */
-export async function devCa(dir = `${cacheDir()}/ca`): Promise<CertificateAuthority> {
+export async function devCa(
+  dir = `${cacheDir()}/ca`,
+  commonName = "QFaaS dev CA",
+): Promise<CertificateAuthority> {
   const certPath = `${dir}/ca.pem`;
   const keyPath = `${dir}/ca-key.pem`;
   const [cert, key] = await Promise.all([readIfExists(certPath), readIfExists(keyPath)]);
@@ -63,7 +66,7 @@ export async function devCa(dir = `${cacheDir()}/ca`): Promise<CertificateAuthor
   }
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.chmod(dir, 0o700);
-  const ca = await createCa("QFaaS dev CA");
+  const ca = await createCa(commonName);
   // Write the key first and atomically, so no reader sees a certificate without its key.
   const temporary = `${keyPath}.${crypto.randomUUID()}`;
   await Deno.writeTextFile(temporary, ca.key, { mode: 0o600 });
