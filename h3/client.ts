@@ -34,7 +34,7 @@ import { encodeFrame, FrameType } from "./frames.ts";
 import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
 import { encodeFieldSection } from "./qpack.ts";
-import { newNonce, NONCE_HEADER } from "./replay_guard.ts";
+import { newNonce, NONCE_HEADER, nonceTarget } from "./replay_guard.ts";
 import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
 /** When a request may travel in 0-RTT early data. */
@@ -76,6 +76,12 @@ export interface H3ClientOptions extends H3SessionOptions {
    * `ReplayGuard` can prove it fresh even when it is not idempotent. Default true.
    */
   nonces?: boolean;
+  /**
+   * Bind each nonce to the address dialed (`host:port`, replay_guard.ts), for
+   * servers that share a ticket key and each admit only nonces bound to
+   * themselves (a function's replicas on a cluster). Default false.
+   */
+  bindNonces?: boolean;
   /**
    * Bytes of a streamed request body kept while it is sent, so that the
    * request can be sent again if the server refuses it. Default 64 KiB.
@@ -179,6 +185,8 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 
 interface Pooled {
   conn: QuicConn;
+  /** The address dialed, as nonces name it. */
+  target: string;
   session: H3Session;
   /** No new requests: GOAWAY arrived or the connection closed. */
   draining: boolean;
@@ -328,7 +336,10 @@ export class H3Client {
     const reset = streamReset(stream);
     const lines = requestLines(request.method, url, withLength(request.headers, send.body));
     if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
-      lines.push([NONCE_HEADER, newNonce()]);
+      lines.push([
+        NONCE_HEADER,
+        newNonce(Date.now(), this.#options.bindNonces ? pooled.target : undefined),
+      ]);
     }
     const sender = sendRequest(
       stream,
@@ -474,6 +485,7 @@ export class H3Client {
     });
     const pooled: Pooled = {
       conn,
+      target: nonceTarget(target.hostname, target.port),
       session: new H3Session(conn, "client", this.#options),
       draining: false,
       active: 0,

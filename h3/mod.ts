@@ -32,4 +32,4 @@ export {
 } from "./server.ts";
 export { H3Error, H3ErrorCode, h3ErrorName, QpackError } from "./errors.ts";
 export { type H3SessionOptions } from "./session.ts";
-export { newNonce, NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
+export { newNonce, NONCE_HEADER, nonceTarget, ReplayGuard } from "./replay_guard.ts";

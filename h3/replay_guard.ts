@@ -13,6 +13,13 @@
  * clocks ahead): the same rule as Google QUIC's strike register. Expired
  * nonces can then be forgotten safely too.
  *
+ * Nor is it enough where several servers share a ticket key (a function's
+ * replicas on a cluster, issue 16): a flight sent to one replica and
+ * replayed to another finds a guard that has not seen it. So a client that
+ * knows which replica it dialed binds the nonce to that address
+ * (`<made>.<random>@<host>:<port>`), and a guard told its own addresses
+ * (`replica`) admits only nonces bound to one of them.
+ *
  * @module
  */
 
@@ -24,21 +31,31 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 /** How far ahead of ours a client's clock may be (another host's); same host: none. */
 const CLOCK_ALLOWANCE_MS = 5_000;
 
-/** `<ms since the epoch, base 36>.<96 random bits, hex>`. */
-const NONCE = /^([0-9a-z]{1,11})\.[0-9a-f]{24,64}$/;
+/** `<ms since the epoch, base 36>.<96 random bits, hex>`, then `@<host>:<port>` when bound. */
+const NONCE = /^([0-9a-z]{1,11})\.[0-9a-f]{24,64}(?:@([^\s@]{1,300}))?$/;
 
-/** A single-use nonce for a request sent in 0-RTT: when it was made, and 96 random bits. */
-export function newNonce(now = Date.now()): string {
+/**
+ * A single-use nonce for a request sent in 0-RTT: when it was made, and 96
+ * random bits; bound to `target` (`host:port`, the server dialed) if given.
+ */
+export function newNonce(now = Date.now(), target?: string): string {
   const random = crypto.getRandomValues(new Uint8Array(12));
-  return `${now.toString(36)}.${
+  const nonce = `${now.toString(36)}.${
     Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")
   }`;
+  return target === undefined ? nonce : `${nonce}@${target}`;
 }
 
-/** When `nonce` was made, or null if it is not one of ours. */
-function madeAt(nonce: string): number | null {
+/** `host:port` as nonces name a server (an IPv6 host in brackets). */
+export function nonceTarget(host: string, port: number): string {
+  const bare = host.replace(/^\[|\]$/g, "");
+  return bare.includes(":") ? `[${bare}]:${port}` : `${bare}:${port}`;
+}
+
+/** When `nonce` was made and what it is bound to, or null if it is not one of ours. */
+function parseNonce(nonce: string): { made: number; target: string | null } | null {
   const match = NONCE.exec(nonce);
-  return match ? parseInt(match[1], 36) : null;
+  return match ? { made: parseInt(match[1], 36), target: match[2] ?? null } : null;
 }
 
 /** Remembers early-data nonces for a window (the ticket lifetime), with a bound on memory. */
@@ -47,15 +64,22 @@ export class ReplayGuard {
   #windowMs: number;
   #maxEntries: number;
   #since: number;
+  #replica: ReadonlySet<string> | null;
 
   /**
    * `windowMs`: how long a nonce is remembered (and how old one may be);
-   * `maxEntries` bounds memory; `since`: the earliest nonce admitted (default: now).
+   * `maxEntries` bounds memory; `since`: the earliest nonce admitted (default:
+   * now); `replica`: this server's own addresses (`nonceTarget`), where
+   * others share its ticket key: early data must then carry a nonce bound to
+   * one of them.
    */
-  constructor(options: { windowMs: number; maxEntries?: number; since?: number }) {
+  constructor(
+    options: { windowMs: number; maxEntries?: number; since?: number; replica?: readonly string[] },
+  ) {
     this.#windowMs = options.windowMs;
     this.#maxEntries = options.maxEntries ?? 100_000;
     this.#since = options.since ?? Date.now();
+    this.#replica = options.replica ? new Set(options.replica) : null;
   }
 
   /**
@@ -69,9 +93,14 @@ export class ReplayGuard {
   ): boolean {
     if (!earlyData) return true;
     const nonce = request.headers.get(NONCE_HEADER);
-    if (nonce === null) return IDEMPOTENT.has(request.method);
-    const made = madeAt(nonce);
-    if (made === null) return false;
+    // A replica admits no early data it cannot tell was meant for it, idempotent or not.
+    if (nonce === null) return this.#replica === null && IDEMPOTENT.has(request.method);
+    const parsed = parseNonce(nonce);
+    if (parsed === null) return false;
+    if (this.#replica && (parsed.target === null || !this.#replica.has(parsed.target))) {
+      return false;
+    }
+    const made = parsed.made;
     // Made before this guard started (a flight recorded before a restart), too old
     // to be remembered still, or in the future.
     const earliest = Math.max(this.#since, now - this.#windowMs);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { newNonce, NONCE_HEADER, ReplayGuard } from "./replay_guard.ts";
+import { newNonce, NONCE_HEADER, nonceTarget, ReplayGuard } from "./replay_guard.ts";
 
 const request = (method: string, nonce?: string) => ({
   method,
@@ -82,4 +82,26 @@ Deno.test("ReplayGuard forgets nonces after its window, and refuses when full", 
     false,
     "an expired nonce is refused by its age, not by memory",
   );
+});
+
+Deno.test("ReplayGuard of a replica (others share its ticket key): only nonces bound to its own address, so a replay to another replica does not run", () => {
+  const a = nonceTarget("10.88.0.5", 8443);
+  const b = nonceTarget("10.88.0.6", 8443);
+  const replicaA = new ReplayGuard({ windowMs: 1000, since: 0, replica: [a] });
+  const replicaB = new ReplayGuard({ windowMs: 1000, since: 0, replica: [b] });
+  const nonce = newNonce(0, a);
+  assert.match(nonce, /^[0-9a-z]+\.[0-9a-f]{24}@10\.88\.0\.5:8443$/);
+  assert.equal(replicaA.admit(request("POST", nonce), true, 0), true, "meant for A: runs on A");
+  assert.equal(replicaB.admit(request("POST", nonce), true, 0), false, "replayed to B: refused");
+  assert.equal(replicaB.admit(request("POST", newNonce(0)), false), true, "not early: no question");
+  assert.equal(replicaB.admit(request("POST", newNonce(0)), true, 0), false, "unbound: refused");
+  assert.equal(replicaB.admit(request("GET"), true, 0), false, "even an idempotent one without");
+  // A server that shares its key with nobody takes bound and unbound nonces alike.
+  assert.equal(guardAt0().admit(request("POST", newNonce(0, b)), true, 0), true);
+});
+
+Deno.test("nonceTarget() writes an IPv6 host in brackets, as a URL would", () => {
+  assert.equal(nonceTarget("::1", 443), "[::1]:443");
+  assert.equal(nonceTarget("[fd00::5]", 8443), "[fd00::5]:8443");
+  assert.equal(nonceTarget("example.test", 8443), "example.test:8443");
 });

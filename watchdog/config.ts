@@ -44,6 +44,8 @@ export interface WatchdogConfig {
   writable: string[];
   /** An upstream's sandbox: true when the invoker probed it works, else "auto" (probe here). */
   sandbox: true | "auto";
+  /** Its own addresses when replicas share its ticket key; empty: it shares it with none. */
+  replica: string[];
 }
 
 /** The environment as the watchdog reads it. */
@@ -62,7 +64,7 @@ function integer(env: Env, name: string, fallback: number, min = 0): number {
 }
 
 /** A JSON array of paths in `env[name]`; none when unset. */
-function paths(env: Env, name: string): string[] {
+function paths(env: Env, name: string, what = "paths"): string[] {
   const text = env[name];
   if (!text) return [];
   let parsed: unknown;
@@ -72,7 +74,7 @@ function paths(env: Env, name: string): string[] {
     parsed = null;
   }
   if (!Array.isArray(parsed) || !parsed.every((path) => typeof path === "string")) {
-    throw new TypeError(`Cannot configure the watchdog: ${name} must be a JSON array of paths`);
+    throw new TypeError(`Cannot configure the watchdog: ${name} must be a JSON array of ${what}`);
   }
   return parsed;
 }
@@ -142,5 +144,6 @@ export function watchdogConfig(env: Env, secrets: WorkerSecrets = {}): WatchdogC
     allowFfi: env[N.allowFfi] === "1",
     writable: paths(env, N.writable),
     sandbox: env[N.sandbox] === "1" ? true : "auto",
+    replica: paths(env, N.replica, "host:port addresses"),
   };
 }

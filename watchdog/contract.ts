@@ -54,6 +54,12 @@ export const WORKER_ENV = {
    * sandboxed without probing again; unset, the worker probes (sandbox.ts).
    */
   sandbox: "QFAAS_SANDBOX",
+  /**
+   * JSON array of this worker's own addresses (`host:port`) when it is one of
+   * several replicas sharing a ticket key: 0-RTT requests must carry a nonce
+   * bound to one of them (h3/replay_guard.ts).
+   */
+  replica: "QFAAS_REPLICA",
   /** "1": a stem cell, whose function's settings come on stdin after its secrets. */
   stem: "QFAAS_STEM",
   /** "0": a stem cell does not warm the HTTP/3 path (a worker started for a tls or tcp function). */
@@ -96,6 +102,8 @@ export interface WorkerSettings {
   writable?: readonly string[];
   /** The invoker found the upstream sandbox working: the worker need not probe it. */
   sandboxProbed?: boolean;
+  /** Its own addresses, when replicas share its ticket key (QFAAS_REPLICA). */
+  replica?: readonly string[];
 }
 
 /** The environment that configures a worker as `settings` say. */
@@ -120,6 +128,7 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
   if (settings.allowFfi) env[WORKER_ENV.allowFfi] = "1";
   if (settings.writable?.length) env[WORKER_ENV.writable] = JSON.stringify(settings.writable);
   if (settings.sandboxProbed) env[WORKER_ENV.sandbox] = "1";
+  if (settings.replica?.length) env[WORKER_ENV.replica] = JSON.stringify(settings.replica);
   return env;
 }
 

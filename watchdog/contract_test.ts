@@ -33,6 +33,7 @@ Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
       allowFfi: true,
       writable: ["/tmp/out", "/data/a,b"],
       sandboxProbed: true,
+      replica: ["10.88.0.5:8443", "[fd00::5]:8443"],
     }),
     secrets,
   );
@@ -48,6 +49,7 @@ Deno.test("encodeWorkerEnv() writes what watchdogConfig() reads back", () => {
   assert.equal(config.allowFfi, true);
   assert.deepEqual(config.writable, ["/tmp/out", "/data/a,b"]);
   assert.equal(config.sandbox, true, "the invoker probed: the worker does not");
+  assert.deepEqual(config.replica, ["10.88.0.5:8443", "[fd00::5]:8443"]);
 });
 
 Deno.test("encodeWorkerEnv() gives an upstream its of-watchdog variables", () => {

@@ -64,7 +64,10 @@ export function guard(
   config: WatchdogConfig,
   onError: (error: unknown, requestId: string) => void = () => {},
 ): { handle: (request: Request, earlyData: boolean) => Promise<Response>; inflight: () => number } {
-  const replay = new ReplayGuard({ windowMs: config.replayWindowMs });
+  const replay = new ReplayGuard({
+    windowMs: config.replayWindowMs,
+    replica: config.replica.length > 0 ? config.replica : undefined,
+  });
   let inflight = 0;
   const handle = async (request: Request, earlyData: boolean): Promise<Response> => {
     if (!replay.admit(request, earlyData)) {
