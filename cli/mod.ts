@@ -8,9 +8,11 @@ import { defineCommand, runMain } from "citty";
 import { benchCommand } from "./bench.ts";
 import { deployCommand } from "./deploy.ts";
 import { devCommand } from "./dev.ts";
+import { gatewayCommand } from "./gateway.ts";
 import { invokeCommand } from "./invoke.ts";
 import { listCommand } from "./list.ts";
 import { newCommand } from "./new.ts";
+import { replicaCommand } from "./replica.ts";
 import { VERSION, versionText } from "./version.ts";
 
 // The `qfaas` root command.
@@ -25,6 +27,8 @@ const qfaas = defineCommand({
     invoke: invokeCommand,
     list: listCommand,
     deploy: deployCommand,
+    replica: replicaCommand,
+    gateway: gatewayCommand,
     new: newCommand,
     bench: benchCommand,
     version: defineCommand({

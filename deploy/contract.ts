@@ -85,8 +85,18 @@ export interface ClusterFunctionIdentity {
 export interface ClusterConfig {
   /** The namespace everything runs in. */
   namespace: string;
-  /** Per function: the DNS name whose A records are its ready replicas (a headless Service), and the port. */
-  functions: Record<string, { host: string; port: number }>;
+  /**
+   * Per function: the DNS name whose A records are its ready replicas (a
+   * headless Service; also the name its certificate covers) and their port
+   * (their probes answer on `PORTS.health`); or, where no DNS lists them
+   * (engines without Services, several replicas on one host), each replica's
+   * fixed address, port and health port.
+   */
+  functions: Record<string, {
+    host: string;
+    port: number;
+    replicas?: { address: string; port: number; healthPort: number }[];
+  }>;
 }
 
 /** The Service (and Deployment) name of function `name`: a DNS-1035 label (a letter first). */

@@ -34,3 +34,5 @@ export {
   serviceNames,
 } from "./manifests.ts";
 export { ManifestError, validateManifests } from "./validate.ts";
+export { ownAddresses, type Replica, type ReplicaOptions, startReplica } from "./replica.ts";
+export { type ClusterGatewayOptions, startClusterGateway } from "./cluster_gateway.ts";

@@ -17,6 +17,7 @@ import { ReplayGuard, serveH3 } from "../h3/mod.ts";
 import {
   Invoker,
   type InvokerFunction,
+  type InvokerOptions,
   type WorkerLogLine,
   type WorkerPlacement,
 } from "../invoker/mod.ts";
@@ -49,8 +50,18 @@ function listenAddress(hostname: string | undefined): string[] {
 export interface GatewayOptions {
   /** The functions to serve (more can be registered on `invoker`). */
   functions: InvokerFunction[];
-  /** The CA for the gateway's and the workers' certificates. */
-  ca: CertificateAuthority;
+  /**
+   * The CA for the gateway's and the workers' certificates: its certificate
+   * alone for a gateway whose workers run elsewhere (`replicas`), with
+   * `certificate` and `identity` given.
+   */
+  ca: CertificateAuthority | { readonly cert: string };
+  /** The certificate of the listeners; default issued under `ca` for localhost. */
+  certificate?: CertifiedKey;
+  /** The certificate the invoker presents to workers; default issued under `ca`. */
+  identity?: CertifiedKey;
+  /** Workers are replicas found elsewhere, not started here (the invoker's `replicas`). */
+  replicas?: InvokerOptions["replicas"];
   /** The 0-RTT store. */
   store: ZeroRttStore;
   /** Public listeners: address and ports (the TLS material is made here). */
@@ -102,7 +113,12 @@ export interface Gateway {
 /** Starts a gateway; resolves once every listener accepts. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { ca, store } = options;
-  const leaf = await issueLeaf(ca, {
+  if (!options.certificate && !("keys" in ca)) {
+    throw new TypeError(
+      "Cannot start the gateway: no certificate given, and no CA key to issue one",
+    );
+  }
+  const leaf = options.certificate ?? await issueLeaf(ca as CertificateAuthority, {
     commonName: "localhost",
     dnsNames: ["localhost"],
     // And the address it listens on, for clients on other hosts (a bench's namespaces).
@@ -130,6 +146,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const internalUrl = `https://localhost:${internal.addr.port}`;
   const invoker: Invoker = new Invoker({
     ca,
+    identity: options.identity,
+    replicas: options.replicas,
     store,
     onWorkerLog: options.onWorkerLog,
     placement: options.placement,

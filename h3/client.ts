@@ -83,6 +83,12 @@ export interface H3ClientOptions extends H3SessionOptions {
    */
   bindNonces?: boolean;
   /**
+   * Close a new connection whose handshake has not completed within this
+   * many ms (its requests fail at once), rather than wait for the idle
+   * timeout: for servers that may be gone (a replica killed). Default none.
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * Bytes of a streamed request body kept while it is sent, so that the
    * request can be sent again if the server refuses it. Default 64 KiB.
    *
@@ -266,6 +272,21 @@ export class H3Client {
       body?.cancel(error);
       throw error;
     }
+  }
+
+  /**
+   * Drops the pooled connection to `origin`, if any, closing it: its server
+   * is gone (a replica removed), so the next request opens a new one rather
+   * than wait on a connection nobody answers. Requests on it fail.
+   */
+  forget(origin: string): void {
+    const existing = this.#pool.get(origin);
+    if (!existing) return;
+    this.#pool.delete(origin);
+    existing.then(
+      (pooled) => pooled.conn.close({ code: H3ErrorCode.H3_NO_ERROR, reason: "server gone" }),
+      () => {}, // it never opened: nothing to close (its requests saw why)
+    );
   }
 
   /** Closes every connection. */
@@ -483,6 +504,16 @@ export class H3Client {
       session: mayBeEarly ? this.#sessions.get(origin) : undefined,
       onSession: (session) => this.#sessions.set(origin, session),
     });
+    const timeoutMs = this.#options.handshakeTimeoutMs;
+    if (timeoutMs !== undefined && !conn.established) {
+      const timer = setTimeout(() => {
+        conn.close({
+          code: H3ErrorCode.H3_NO_ERROR,
+          reason: `no handshake within ${timeoutMs} ms`,
+        });
+      }, timeoutMs);
+      conn.handshake.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    }
     const pooled: Pooled = {
       conn,
       target: nonceTarget(target.hostname, target.port),

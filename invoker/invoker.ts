@@ -17,7 +17,8 @@ import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts"
 import { type CertificateAuthority, type CertifiedKey, invokerIdentity } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
-import { FunctionPool, type Lease, type StartFailure } from "./pool.ts";
+import { FunctionPool, type Lease, type StartFailure, type WorkerPool } from "./pool.ts";
+import { type ReplicaAddress, ReplicaPool, type ReplicaSource } from "./replica_pool.ts";
 import { StemPool } from "./stem_pool.ts";
 import {
   type FunctionSpec,
@@ -44,8 +45,23 @@ export type InvokerFunction = FunctionSpec;
 
 /** Options of an `Invoker`. */
 export interface InvokerOptions {
-  /** The CA that signs worker certificates. */
-  ca: CertificateAuthority;
+  /**
+   * The CA that signs worker certificates; its certificate alone where
+   * workers are not started here (`replicas`), with `identity` given.
+   */
+  ca: CertificateAuthority | { readonly cert: string };
+  /** The certificate the invoker presents to workers; default: issued under `ca`. */
+  identity?: CertifiedKey;
+  /**
+   * Workers run elsewhere (a function's replicas on a cluster): found, not
+   * started, and all offered the function's minted session (replica_pool.ts).
+   */
+  replicas?: ReplicaSource & {
+    /** The name every replica of `fn`'s certificate covers. */
+    serverName(fn: string): string;
+    /** The session minted for `fn`'s shared identity. */
+    session(fn: string): Uint8Array;
+  };
   /** The 0-RTT store: minted sessions, then the newest ticket per worker. */
   store: ZeroRttStore;
   /** Extra environment for each new worker (e.g. how to reach the gateway), made per spawn. */
@@ -73,6 +89,9 @@ export interface InvokerOptions {
   maxStemCells?: number;
 }
 
+/** How long a new connection to a replica elsewhere may take to complete its handshake. */
+export const REPLICA_HANDSHAKE_TIMEOUT_MS = 2000;
+
 /** Told when a function's worker fails to start (`failure` null: it started again after failing). */
 export type StartFailureListener = (name: string, failure: StartFailure | null) => void;
 
@@ -99,7 +118,9 @@ function problem(status: number, error: string, context: Record<string, string>)
 export class Invoker {
   #options: InvokerOptions;
   #functions = new Map<string, InvokerFunction>();
-  #pools = new Map<string, FunctionPool>();
+  #pools = new Map<string, WorkerPool>();
+  /** Replicas found elsewhere (`replicas`), by worker name: where to dial, and the TLS name. */
+  #remote = new Map<string, ReplicaAddress & { serverName: string }>();
   #h3 = new Map<string, H3Client>();
   /** The invoker's client certificate and key, once issued (`#ready()`). */
   #identity: CertifiedKey | null = null;
@@ -266,20 +287,39 @@ export class Invoker {
   }
 
   /** The function's pool (made on first use). */
-  pool(name: string): FunctionPool {
+  pool(name: string): WorkerPool {
     let pool = this.#pools.get(name);
     if (!pool) {
       const fn = this.#functions.get(name);
       if (!fn) throw new FunctionNotFound(name);
-      pool = new FunctionPool(
-        () => this.#startWorker(fn),
-        {
-          ...fn,
-          onStartFailure: (failure) => {
-            for (const listener of this.#startFailureListeners) listener(name, failure);
+      const replicas = this.#options.replicas;
+      pool = replicas
+        ? new ReplicaPool(name, fn.transport ?? "h3", replicas, {
+          added: (worker) => {
+            this.#remote.set(worker.name, {
+              address: worker.address,
+              port: worker.port,
+              serverName: replicas.serverName(name),
+            });
+            this.#options.store.set(worker.name, replicas.session(name));
           },
-        },
-      );
+          removed: (worker) => {
+            this.#remote.delete(worker.name);
+            this.#options.store.delete(worker.name);
+            // Its connections are dead or about to be: a replica found again gets new ones.
+            const origin = `https://${worker.name}:${worker.port}`;
+            for (const client of this.#h3.values()) client.forget(origin);
+          },
+        })
+        : new FunctionPool(
+          () => this.#startWorker(fn),
+          {
+            ...fn,
+            onStartFailure: (failure) => {
+              for (const listener of this.#startFailureListeners) listener(name, failure);
+            },
+          },
+        );
       this.#pools.set(name, pool);
     }
     return pool;
@@ -287,9 +327,28 @@ export class Invoker {
 
   /** Runs `request` on function `name`. Throws `FunctionNotFound` for an unknown name. */
   async invoke(name: string, request: Request): Promise<Response> {
+    const first = await this.#invokeOnce(name, request);
+    // A replica elsewhere that vanished mid-request (a pod killed): a request that is
+    // safe to repeat (idempotent, no body) goes once more, to another replica.
+    if (
+      first.lost && this.#options.replicas && request.body === null &&
+      ["GET", "HEAD", "OPTIONS"].includes(request.method)
+    ) {
+      return (await this.#invokeOnce(name, request)).response;
+    }
+    return first.response;
+  }
+
+  /** One attempt; `lost`: the worker was lost during it (stuck, gone, or its connection failed). */
+  async #invokeOnce(
+    name: string,
+    request: Request,
+  ): Promise<{ response: Response; lost: boolean }> {
+    const lost = (response: Response) => ({ response, lost: true });
+    const answered = (response: Response) => ({ response, lost: false });
     const fn = this.#functions.get(name);
     if (!fn) throw new FunctionNotFound(name);
-    if (fn.unavailable) return problem(503, fn.unavailable, { function: name });
+    if (fn.unavailable) return answered(problem(503, fn.unavailable, { function: name }));
     const started = performance.now();
     let lease: Lease;
     try {
@@ -301,7 +360,7 @@ export class Invoker {
         ...(error.cause.firstLine ? { reason: error.cause.firstLine } : {}),
       });
       response.headers.set("retry-after", String(Math.ceil(error.retryInMs / 1000)));
-      return response;
+      return answered(response);
     }
     const worker = lease.slot.worker;
     const spawned = performance.now();
@@ -319,19 +378,21 @@ export class Invoker {
         // Stuck (it did not even answer 504 itself) or gone: take it out of the pool for good.
         lease.release();
         this.pool(name).retire(lease.slot);
-        return outcome === "timeout"
-          ? problem(504, `function ${name} did not answer within ${timeoutMs} ms`, {
-            function: name,
-            worker: worker.name,
-          })
-          : problem(
-            502,
-            `function ${name}'s worker exited (code ${outcome.died}) during the request`,
-            {
+        return lost(
+          outcome === "timeout"
+            ? problem(504, `function ${name} did not answer within ${timeoutMs} ms`, {
               function: name,
               worker: worker.name,
-            },
-          );
+            })
+            : problem(
+              502,
+              `function ${name}'s worker exited (code ${outcome.died}) during the request`,
+              {
+                function: name,
+                worker: worker.name,
+              },
+            ),
+        );
       }
       const { zeroRtt, done, connectMs } = outcome;
       let response = outcome.response;
@@ -356,17 +417,20 @@ export class Invoker {
       }
       if (connectMs !== undefined) headers.append("server-timing", timing("connect", connectMs));
       headers.append("server-timing", timing("total", performance.now() - started));
-      return response;
+      return answered(response);
     } catch (error) {
       lease.release();
-      return problem(
+      // A replica elsewhere that fails a request (unreachable, reset) is set aside; a
+      // worker of ours is watched by its process instead.
+      if (this.#options.replicas) this.pool(name).retire(lease.slot);
+      return lost(problem(
         502,
         `function ${name} failed: ${error instanceof Error ? error.message : error}`,
         {
           function: name,
           worker: worker.name,
         },
-      );
+      ));
     } finally {
       clearTimeout(timer);
       unwatch();
@@ -434,9 +498,14 @@ export class Invoker {
     return { response: result.response, zeroRtt, done: result.done, connectMs: result.connectMs };
   }
 
-  /** Issues (once) the certificate the invoker presents to workers. */
+  /** The certificate the invoker presents to workers: given, or issued (once) under the CA. */
   async #ready(): Promise<CertifiedKey> {
-    return this.#identity = await invokerIdentity(this.#options.ca);
+    const ca = this.#options.ca;
+    if (this.#options.identity) return this.#identity = this.#options.identity;
+    if (!("keys" in ca)) {
+      throw new TypeError("Cannot call workers: no invoker identity, and no CA key to issue one");
+    }
+    return this.#identity = await invokerIdentity(ca);
   }
 
   /** A TLS client's options: trust the dev CA, present the invoker's certificate. */
@@ -473,11 +542,21 @@ export class Invoker {
       earlyData: policy,
       sessions,
       pool: !perRequest,
-      resolve: (url) => ({
-        hostname: this.#options.placement?.address ?? "127.0.0.1",
-        port: Number(url.port),
-        serverName: url.hostname,
-      }),
+      // Replicas elsewhere share one identity: nonces name the replica dialed (replay_guard.ts).
+      bindNonces: this.#options.replicas !== undefined,
+      // A replica elsewhere may be gone without a word (a killed pod): fail fast, not in 30 s.
+      handshakeTimeoutMs: this.#options.replicas ? REPLICA_HANDSHAKE_TIMEOUT_MS : undefined,
+      resolve: (url) => {
+        const remote = this.#remote.get(url.hostname);
+        if (remote) {
+          return { hostname: remote.address, port: remote.port, serverName: remote.serverName };
+        }
+        return {
+          hostname: this.#options.placement?.address ?? "127.0.0.1",
+          port: Number(url.port),
+          serverName: url.hostname,
+        };
+      },
     });
     this.#h3.set(key, client);
     return client;

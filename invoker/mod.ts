@@ -20,11 +20,19 @@ export {
   START_BACKOFF_MAX_MS,
   START_BACKOFF_MS,
   type StartFailure,
+  type WorkerPool,
 } from "./pool.ts";
+export {
+  type ReplicaAddress,
+  type ReplicaEvents,
+  ReplicaPool,
+  type ReplicaSource,
+} from "./replica_pool.ts";
 export { StemPool, type StemPoolOptions } from "./stem_pool.ts";
 export {
   type FunctionSpec,
   type GatewayLinkSource,
+  type ReplicaListen,
   type SpawnOptions,
   spawnStem,
   spawnWorker,

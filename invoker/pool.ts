@@ -68,8 +68,26 @@ export interface Lease {
   release(): void;
 }
 
+/** A function's workers as the invoker uses them: started here (`FunctionPool`) or found elsewhere. */
+export interface WorkerPool {
+  /** Live workers. */
+  readonly size: number;
+  /** The live workers' names. */
+  readonly workers: string[];
+  /** Their process ids (none for workers elsewhere). */
+  pids(): number[];
+  /** A worker for one request. */
+  acquire(): Promise<Lease>;
+  /** Gets `count` workers ready ahead of requests. */
+  warm(count?: number): Promise<void>;
+  /** Takes a stuck or dead worker out at once. */
+  retire(slot: Slot): void;
+  /** Stops (or forgets) every worker. */
+  close(): Promise<void>;
+}
+
 /** Workers of one function. */
-export class FunctionPool {
+export class FunctionPool implements WorkerPool {
   #spawn: () => Promise<WorkerProcess>;
   #min: number;
   #max: number;

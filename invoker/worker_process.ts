@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
 import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
-import { issueWorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
+import { issueWorkerIdentity, type WorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
   encodeSpecialization,
@@ -248,6 +248,24 @@ export interface SpawnOptions {
   startTimeoutMs?: number;
   /** The gateway's internal listener, for the worker's calls to other functions. */
   gateway?: GatewayLinkSource;
+  /**
+   * Run as one replica of a function on a cluster (deploy/replica.ts): with
+   * the identity all its replicas share rather than one issued here, on a
+   * fixed address, admitting 0-RTT only with nonces bound to `addresses`.
+   */
+  replica?: ReplicaListen;
+}
+
+/** How a replica listens, and the identity it shares with the function's other replicas. */
+export interface ReplicaListen {
+  /** Certificate, key and ticket key of the function. */
+  identity: { cert: string; key: string; ticketKey: Uint8Array };
+  /** Address to bind, e.g. 0.0.0.0. */
+  hostname: string;
+  /** Port to bind. */
+  port: number;
+  /** Its own addresses as clients dial them (`host:port`): nonces must name one. */
+  addresses: readonly string[];
 }
 
 const encoder = new TextEncoder();
@@ -329,7 +347,7 @@ export interface StemOptions extends SpawnOptions {
  */
 export async function spawnStem(
   stemClass: StemClass,
-  ca: CertificateAuthority,
+  ca: CertificateAuthority | { readonly cert: string },
   store: ZeroRttStore,
   options: StemOptions = {},
 ): Promise<StemProcess> {
@@ -337,9 +355,17 @@ export async function spawnStem(
   const name = options.name ?? `stem-${Deno.pid}-${++counter}`;
   const placement = options.placement;
   const address = placement?.address ?? "127.0.0.1";
-  const identity = await issueWorkerIdentity(ca, name, {
-    ipAddresses: placement ? [placement.address] : [],
-  });
+  let identity: WorkerIdentity;
+  if (options.replica) {
+    // The gateway mints its own session for the function: none here.
+    identity = { name, ...options.replica.identity, session: new Uint8Array(0) };
+  } else if ("keys" in ca) {
+    identity = await issueWorkerIdentity(ca, name, {
+      ipAddresses: placement ? [placement.address] : [],
+    });
+  } else {
+    throw new TypeError(`Cannot start ${name}: issuing its identity needs the CA's key`);
+  }
   const inherited = Object.fromEntries(
     // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
     // The TLS and proxy settings stay too, for the function's own outbound requests.
@@ -441,7 +467,9 @@ export async function spawnStem(
         ...encodeWorkerEnv({
           name,
           transport,
-          hostname: address,
+          hostname: options.replica?.hostname ?? address,
+          port: options.replica?.port,
+          replica: options.replica?.addresses,
           functionPath: spec.module,
           upstream: spec.upstream,
           ca: ca.cert,
@@ -522,7 +550,7 @@ export async function spawnStem(
  */
 export async function spawnWorker(
   spec: FunctionSpec,
-  ca: CertificateAuthority,
+  ca: CertificateAuthority | { readonly cert: string },
   store: ZeroRttStore,
   options: SpawnOptions & { stemClass?: StemClass } = {},
 ): Promise<WorkerProcess> {

@@ -84,6 +84,8 @@ export interface WorkerSettings {
   transport: Transport;
   /** Address to bind. */
   hostname: string;
+  /** Port to bind; default 0 (one is picked and reported in the ready line). */
+  port?: number;
   /** A Deno module to serve … */
   functionPath?: string;
   /** … or an http-mode upstream. */
@@ -114,6 +116,7 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
     [WORKER_ENV.hostname]: settings.hostname,
     [WORKER_ENV.parent]: String(Deno.pid),
   };
+  if (settings.port) env[WORKER_ENV.port] = String(settings.port);
   if (settings.functionPath) env[WORKER_ENV.function] = settings.functionPath;
   if (settings.upstream) {
     env[WORKER_ENV.fprocess] = settings.upstream.fprocess;
@@ -146,6 +149,8 @@ export const WORKER_HEADERS = {
   requestId: "x-qfaas-request-id",
   /** Marks the watchdog's own warm-up request, which its function never sees. */
   warmUp: "x-qfaas-warm-up",
+  /** "1" on a request the function receives that arrived in 0-RTT (RFC 8470 §5.1). */
+  earlyData: "early-data",
 } as const;
 
 /** What only the worker may know: its TLS identity and its link to the gateway. */

@@ -21,6 +21,7 @@ import { type QuicClientAuth, quicheEngine } from "../quic/mod.ts";
 // start. roles.ts imports nothing.
 import { ROLE_EKU } from "../pki/roles.ts";
 import type { WatchdogConfig } from "./config.ts";
+import { WORKER_HEADERS } from "./contract.ts";
 import type { FunctionHandler } from "./function_loader.ts";
 
 /** A running watchdog. */
@@ -44,14 +45,14 @@ function annotate(
   // place. A fetched one (an upstream's) is immutable: copy it then.
   let target = response;
   try {
-    target.headers.set("x-qfaas-worker", config.name);
+    target.headers.set(WORKER_HEADERS.worker, config.name);
   } catch {
     target = new Response(response.body, response);
-    target.headers.set("x-qfaas-worker", config.name);
+    target.headers.set(WORKER_HEADERS.worker, config.name);
   }
-  target.headers.set("x-qfaas-transport", config.transport);
+  target.headers.set(WORKER_HEADERS.transport, config.transport);
   target.headers.append("server-timing", timing);
-  if (requestId) target.headers.set("x-qfaas-request-id", requestId);
+  if (requestId) target.headers.set(WORKER_HEADERS.requestId, requestId);
   return target;
 }
 
@@ -76,6 +77,13 @@ export function guard(
         config,
         "function;dur=0",
       );
+    }
+    if (earlyData) {
+      // RFC 8470 §5.1: tell the function the request came in early data (it was admitted
+      // as fresh; a function may still answer 425 itself).
+      const headers = new Headers(request.headers);
+      headers.set(WORKER_HEADERS.earlyData, "1");
+      request = new Request(request, { headers });
     }
     if (inflight >= config.maxInflight) {
       return annotate(
@@ -285,7 +293,7 @@ async function warmUpTls(
 }
 
 /** Marks the watchdog's own warm-up request. */
-const WARM_UP_HEADER = "x-qfaas-warm-up";
+const WARM_UP_HEADER = WORKER_HEADERS.warmUp;
 
 /**
  * One request through the whole HTTP/3 path before reporting ready: the first

@@ -1,0 +1,68 @@
+/**
+ * `qfaas gateway [dir] --cluster DIR`: the gateway a cluster runs
+ * (deploy/cluster_gateway.ts), in front of the functions' replicas.
+ *
+ * @module
+ */
+import { defineCommand } from "citty";
+import { IMAGE_PATHS, MOUNTS, startClusterGateway } from "../deploy/mod.ts";
+
+/** `qfaas gateway`. */
+export const gatewayCommand = defineCommand({
+  meta: {
+    name: "gateway",
+    description:
+      "Run the gateway of a cluster in front of the functions' replicas (qfaas deploy renders it)",
+  },
+  args: {
+    dir: {
+      type: "positional",
+      required: false,
+      default: IMAGE_PATHS.functions,
+      description: "functions directory",
+    },
+    cluster: {
+      type: "string",
+      default: MOUNTS.cluster,
+      description: "directory of cluster.json: where each function's replicas are",
+    },
+    secrets: {
+      type: "string",
+      description: "the gateway's identities (default /var/run/qfaas/gateway)",
+    },
+    ca: { type: "string", description: "CA certificate file (default /var/run/qfaas/ca/ca.crt)" },
+    host: { type: "string", default: "0.0.0.0", description: "address to bind" },
+    port: { type: "string", default: "8080", description: "HTTP/1.1 port" },
+    "https-port": { type: "string", default: "8443", description: "HTTPS and HTTP/3 port" },
+  },
+  async run({ args }) {
+    let gateway;
+    try {
+      gateway = await startClusterGateway({
+        functions: args.dir,
+        config: args.cluster,
+        secrets: args.secrets,
+        caFile: args.ca,
+        hostname: args.host,
+        httpPort: Number(args.port),
+        httpsPort: Number(args["https-port"]),
+      });
+    } catch (error) {
+      console.error(`qfaas gateway: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
+    console.error(JSON.stringify({
+      level: "info",
+      gateway: "ready",
+      http: gateway.http,
+      https: gateway.https,
+      functions: gateway.invoker.functions().map((fn) => fn.name),
+    }));
+    const stop = async () => {
+      await gateway.shutdown();
+      Deno.exit(0);
+    };
+    Deno.addSignalListener("SIGTERM", stop);
+    Deno.addSignalListener("SIGINT", stop);
+  },
+});
