@@ -9,6 +9,7 @@ import { benchCommand } from "./bench.ts";
 import { deployCommand } from "./deploy.ts";
 import { devCommand } from "./dev.ts";
 import { gatewayCommand } from "./gateway.ts";
+import { imageCommand } from "./image.ts";
 import { invokeCommand } from "./invoke.ts";
 import { listCommand } from "./list.ts";
 import { newCommand } from "./new.ts";
@@ -29,6 +30,7 @@ const qfaas = defineCommand({
     deploy: deployCommand,
     replica: replicaCommand,
     gateway: gatewayCommand,
+    image: imageCommand,
     new: newCommand,
     bench: benchCommand,
     version: defineCommand({

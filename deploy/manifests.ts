@@ -172,7 +172,8 @@ function securityContext() {
 }
 
 function qfaas(...args: string[]): string[] {
-  return [IMAGE_PATHS.deno, "run", "-A", `${IMAGE_PATHS.qfaas}/main.ts`, ...args];
+  // --cached-only: the image holds every module; a pod never reaches for a registry.
+  return [IMAGE_PATHS.deno, "run", "-A", "--cached-only", `${IMAGE_PATHS.qfaas}/main.ts`, ...args];
 }
 
 function gatewayDeployment(options: RenderOptions, meta: Meta): KubeObject {

@@ -36,3 +36,4 @@ export {
 export { ManifestError, validateManifests } from "./validate.ts";
 export { ownAddresses, type Replica, type ReplicaOptions, startReplica } from "./replica.ts";
 export { type ClusterGatewayOptions, startClusterGateway } from "./cluster_gateway.ts";
+export { buildImage, type BuiltImage, IMAGE_USER, ImageError, type ImageOptions } from "./image.ts";
