@@ -28,6 +28,11 @@ export const deployCommand = defineCommand({
       type: "string",
       description: "where identities are kept between renders (default DIR/.secrets/deploy)",
     },
+    target: {
+      type: "string",
+      default: "kubernetes",
+      description: "kubernetes, or podman (also one file per podman kube play, on one machine)",
+    },
     rotate: {
       type: "boolean",
       default: false,
@@ -35,8 +40,15 @@ export const deployCommand = defineCommand({
     },
   },
   async run({ args }) {
+    if (args.target !== "kubernetes" && args.target !== "podman") {
+      console.error(
+        `qfaas deploy: --target must be kubernetes or podman, received "${args.target}"`,
+      );
+      Deno.exit(2);
+    }
     try {
       const result = await deploy(args.dir, {
+        target: args.target,
         out: args.out,
         namespace: args.namespace,
         image: args.image,
@@ -48,7 +60,14 @@ export const deployCommand = defineCommand({
         `wrote ${result.file}: ${count("Deployment") - 1} functions and the gateway ` +
           `(${result.objects.length} objects, validated; identities generation ${result.generation})`,
       );
-      console.log(`apply:  kubectl apply -f ${result.file}`);
+      if (result.plays.length === 0) console.log(`apply:  kubectl apply -f ${result.file}`);
+      else {
+        console.log("run:    podman network create qfaas   # once");
+        for (const play of result.plays) {
+          const network = play.alias ? `qfaas:alias=${play.alias}` : "qfaas";
+          console.log(`        podman kube play --network ${network} ${play.file}`);
+        }
+      }
       if (args.rotate) {
         console.log("rotated: applying it rolls every Deployment onto the new identities");
       }

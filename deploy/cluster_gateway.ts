@@ -20,6 +20,7 @@ import {
   type ClusterConfig,
   type ClusterFunctionIdentity,
   FILES,
+  INSTANCE_HEADER,
   MOUNTS,
   PORTS,
 } from "./contract.ts";
@@ -57,19 +58,19 @@ async function resolveReplicas(host: string, port: number): Promise<ReplicaAddre
   return [...v4, ...v6].map((address) => ({ address, port, healthPort: PORTS.health }));
 }
 
-/** Whether `replica` answers its health endpoint within a second. */
-async function alive(_name: string, replica: ReplicaAddress): Promise<boolean> {
-  if (replica.healthPort === undefined) return true;
+/** Whether `replica` answers its health endpoint within a second: the instance answering, or null. */
+async function alive(_name: string, replica: ReplicaAddress): Promise<string | null> {
+  if (replica.healthPort === undefined) return "";
   const host = replica.address.includes(":") ? `[${replica.address}]` : replica.address;
   try {
     const response = await fetch(`http://${host}:${replica.healthPort}/healthz`, {
       signal: AbortSignal.timeout(1000),
     });
     await response.body?.cancel();
-    return response.ok;
+    return response.ok ? response.headers.get(INSTANCE_HEADER) ?? "" : null;
   } catch (error) {
     // Refused, reset or timed out: not alive now. Anything else is ours to report.
-    if (error instanceof TypeError || (error as Error).name === "TimeoutError") return false;
+    if (error instanceof TypeError || (error as Error).name === "TimeoutError") return null;
     throw error;
   }
 }

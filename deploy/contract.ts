@@ -68,6 +68,9 @@ export const FUNCTION_LABEL = "faas_function";
 /** Pod template annotation naming the identities' generation: a rotation changes it, and so rolls the pods. */
 export const GENERATION_ANNOTATION = "qfaas.dev/identity-generation";
 
+/** The header of a replica's `/healthz` answer naming the process (new at every start). */
+export const INSTANCE_HEADER = "x-qfaas-instance";
+
 /** The names of the gateway's objects. */
 export const GATEWAY_NAME = "qfaas-gateway";
 

@@ -11,6 +11,7 @@ import { discoverFunctions } from "../config/mod.ts";
 import { GATEWAY_NAME } from "./contract.ts";
 import { deployIdentities } from "./identities.ts";
 import { type KubeObject, renderManifests, serviceNames } from "./manifests.ts";
+import { type PodmanPlay, writePodmanPlays } from "./podman.ts";
 import { validateManifests } from "./validate.ts";
 
 /** The file `qfaas deploy` writes in `--out`. */
@@ -28,6 +29,11 @@ export interface DeployOptions {
   state?: string;
   /** Issue every identity anew (the CA stays): the rendered Deployments roll. */
   rotate?: boolean;
+  /**
+   * "kubernetes" (default): `qfaas.yaml` for kubectl. "podman": also one file
+   * per `podman kube play` and the volumes' files (podman.ts).
+   */
+  target?: "kubernetes" | "podman";
 }
 
 /** What `deploy` wrote. */
@@ -38,6 +44,8 @@ export interface DeployResult {
   objects: KubeObject[];
   /** The identities' generation (changes on rotation). */
   generation: string;
+  /** For the podman target: the plays, in order. */
+  plays: PodmanPlay[];
 }
 
 /** Renders, validates and writes the manifests for the functions in `dir`. */
@@ -64,10 +72,12 @@ export async function deploy(dir: string, options: DeployOptions): Promise<Deplo
     identities,
   });
   await validateManifests(objects);
-  await Deno.mkdir(options.out, { recursive: true });
-  const file = join(options.out, MANIFEST_FILE);
+  const out = resolve(options.out);
+  await Deno.mkdir(out, { recursive: true });
+  const file = join(out, MANIFEST_FILE);
   const yaml = objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
   await Deno.writeTextFile(file, yaml, { mode: 0o600 });
   await Deno.chmod(file, 0o600);
-  return { file, objects, generation: identities.generation };
+  const plays = options.target === "podman" ? await writePodmanPlays(objects, out) : [];
+  return { file, objects, generation: identities.generation, plays };
 }

@@ -236,3 +236,49 @@ Deno.test("validateManifests: the Kubernetes schemas refuse a port that is not a
   };
   await assert.rejects(validateManifests([deployment]), /Deployment\/echo: .*selector/);
 });
+
+Deno.test("deploy --target podman: one play per function and the gateway, Secrets and ConfigMaps as files mounted by hostPath, environment inline, no ports or probes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "greet"));
+    await Deno.writeTextFile(
+      join(dir, "greet", "main.ts"),
+      "export default () => new Response('hi');\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "greet", "qfaas.json"),
+      JSON.stringify({ min: 2, env: { GREETING: "hello" } }),
+    );
+    const out = join(dir, "out");
+    const result = await deploy(dir, { out, state: join(dir, "state"), target: "podman" });
+    assert.deepEqual(
+      result.plays.map((p) => [p.file, p.alias]),
+      [[join(out, "greet.podman.yaml"), "greet"], [join(out, "qfaas-gateway.podman.yaml"), null]],
+    );
+    const [play] = parseAllDocuments(await Deno.readTextFile(result.plays[0].file)).map((d) =>
+      d.toJS() as IDeployment
+    );
+    const pod = play.spec!.template.spec!;
+    const container = pod.containers[0];
+    assert.equal(container.ports, undefined, "podman would publish them on the host");
+    assert.equal(container.readinessProbe, undefined);
+    assert.deepEqual(container.env?.find((e) => e.name === "GREETING"), {
+      name: "GREETING",
+      value: "hello",
+    });
+    const identity = pod.volumes!.find((v) => v.name === "identity")!;
+    assert.deepEqual(identity.hostPath, { path: join(out, "secrets", "greet"), type: "Directory" });
+    assert.equal((await Deno.stat(join(out, "secrets"))).mode! & 0o777, 0o700);
+    assert.equal(
+      (await Deno.readFile(join(out, "secrets", "greet", FILES.ticketKey))).byteLength,
+      48,
+      "the Secret's data, decoded, as the kubelet mounts it",
+    );
+    const cluster = JSON.parse(
+      await Deno.readTextFile(join(out, "config", "qfaas-gateway", FILES.cluster)),
+    );
+    assert.equal(cluster.functions.greet.host, "greet", "found by its network alias");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

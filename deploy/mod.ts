@@ -14,6 +14,7 @@ export {
   GATEWAY_NAME,
   GENERATION_ANNOTATION,
   IMAGE_PATHS,
+  INSTANCE_HEADER,
   MOUNTS,
   PORTS,
   serviceName,
@@ -37,3 +38,4 @@ export { ManifestError, validateManifests } from "./validate.ts";
 export { ownAddresses, type Replica, type ReplicaOptions, startReplica } from "./replica.ts";
 export { type ClusterGatewayOptions, startClusterGateway } from "./cluster_gateway.ts";
 export { buildImage, type BuiltImage, IMAGE_USER, ImageError, type ImageOptions } from "./image.ts";
+export { type PodmanPlay, writePodmanPlays } from "./podman.ts";

@@ -15,7 +15,7 @@ import { discoverFunctions } from "../config/mod.ts";
 import { nonceTarget } from "../h3/mod.ts";
 import { PrepareError, prepareFunction, spawnWorker, type WorkerProcess } from "../invoker/mod.ts";
 import { MemoryStore } from "../store/mod.ts";
-import { FILES, MOUNTS, PORTS } from "./contract.ts";
+import { FILES, INSTANCE_HEADER, MOUNTS, PORTS } from "./contract.ts";
 
 /** Options of `startReplica`. */
 export interface ReplicaOptions {
@@ -126,6 +126,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const worker = await spawnWorker(fn, { cert: caCert }, new MemoryStore(), {
     replica: { identity, hostname, port, addresses: options.addresses ?? ownAddresses(port) },
   });
+  // Which process answers: the gateway drops its connections to one restarted in place.
+  const instance = crypto.randomUUID();
   const health = Deno.serve({
     hostname,
     port: options.healthPort ?? PORTS.health,
@@ -134,7 +136,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     if (new URL(request.url).pathname !== "/healthz") {
       return new Response("not found\n", { status: 404 });
     }
-    return new Response(`${worker.name} serves ${fn.name} on ${port}\n`);
+    return new Response(`${worker.name} serves ${fn.name} on ${port}\n`, {
+      headers: { [INSTANCE_HEADER]: instance },
+    });
   });
   const exited = worker.exited.finally(() => health.shutdown());
   return {

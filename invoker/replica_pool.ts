@@ -36,10 +36,12 @@ export interface ReplicaSource {
   retryMs?: number;
   /**
    * Whether a replica found is alive (its health endpoint answers), asked at
-   * every refresh: one that is not is dropped at once, and requests in flight
-   * on it end (502) rather than wait for their timeout. Default: all are.
+   * every refresh: null if not, else the identity of the process answering.
+   * One that is not alive, or is another process than before (restarted at
+   * the same address), is dropped at once: requests in flight on it end
+   * (502) rather than wait on connections nobody holds. Default: all alive.
    */
-  alive?: (name: string, replica: ReplicaAddress) => Promise<boolean>;
+  alive?: (name: string, replica: ReplicaAddress) => Promise<string | null>;
 }
 
 /** Told when a replica is found (`session` to offer it) and when it goes. */
@@ -84,7 +86,10 @@ export class ReplicaPool implements WorkerPool {
   #transport: Transport;
   #source: ReplicaSource;
   #events: ReplicaEvents;
-  #slots = new Map<string, Slot & { worker: ReturnType<typeof replicaWorker> }>();
+  #slots = new Map<
+    string,
+    Slot & { worker: ReturnType<typeof replicaWorker>; instance: string | null }
+  >();
   /** Replicas set aside after a failure, until this time (performance.now()). */
   #aside = new Map<string, number>();
   #turn = 0;
@@ -196,26 +201,32 @@ export class ReplicaPool implements WorkerPool {
     const listed = await this.#source.find(this.#fn);
     const alive = this.#source.alive;
     const found = alive
-      ? (await Promise.all(listed.map(async (r) => (await alive(this.#fn, r)) ? [r] : []))).flat()
-      : listed;
+      ? (await Promise.all(listed.map(async (replica) => {
+        const instance = await alive(this.#fn, replica);
+        return instance === null ? [] : [{ replica, instance }];
+      }))).flat()
+      : listed.map((replica) => ({ replica, instance: null }));
     if (this.#closed) return;
     const now = performance.now();
     const names = new Set<string>();
-    for (const address of found) {
+    for (const { replica: address, instance } of found) {
       const name = replicaName(this.#fn, address);
       const aside = this.#aside.get(name);
       if (aside !== undefined && aside > now) continue;
       this.#aside.delete(name);
       names.add(name);
-      if (this.#slots.has(name)) continue;
+      const known = this.#slots.get(name);
+      if (known && known.instance === instance) continue;
+      if (known) this.#remove(known); // restarted in place: a new process, new connections
       const worker = replicaWorker(this.#fn, this.#transport, address);
-      this.#slots.set(name, { worker, inflight: 0, lastUsed: now, readyAt: now });
+      this.#slots.set(name, { worker, instance, inflight: 0, lastUsed: now, readyAt: now });
       this.#events.added(worker);
     }
     for (const [name, slot] of this.#slots) if (!names.has(name)) this.#remove(slot);
   }
 
   #remove(slot: Slot & { worker: ReturnType<typeof replicaWorker> }): void {
+    if (this.#slots.get(slot.worker.name) !== slot) return;
     this.#slots.delete(slot.worker.name);
     slot.worker.end();
     this.#events.removed(slot.worker);

@@ -20,7 +20,8 @@ async function run(cmd: string, args: string[]): Promise<number> {
  * Debian packages the tests drive: real HTTP/3 peers that nobody here wrote,
  * the sandbox upstreams run in (bwrap: integration/containment_upstream_test.ts
  * and watchdog/sandbox_test.ts), and the paper bench's test bed (namespaces,
- * ping, and a C compiler for the delay line). Each is found by a file it installs.
+ * ping, and a C compiler for the delay line), and podman for the cluster test.
+ * Each is found by a file it installs.
  */
 const DEBIAN = [
   { file: "gtlsclient", pkg: "ngtcp2-client" },
@@ -31,6 +32,13 @@ const DEBIAN = [
   { file: "ping", pkg: "iputils-ping" },
   { file: "gcc", pkg: "gcc" },
   { file: "/usr/include/stdio.h", pkg: "libc6-dev" },
+  // The cluster test's engine (integration/podman_test.ts): podman with runc (crun fails on
+  // these hybrid cgroups), its infra image's init, and a network with DNS for replicas.
+  { file: "podman", pkg: "podman" },
+  { file: "runc", pkg: "runc" },
+  { file: "catatonit", pkg: "catatonit" },
+  { file: "/usr/lib/podman/netavark", pkg: "netavark" },
+  { file: "/usr/lib/podman/aardvark-dns", pkg: "aardvark-dns" },
 ];
 
 function installed(file: string): boolean {
