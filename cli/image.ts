@@ -21,7 +21,11 @@ export const imageCommand = defineCommand({
       type: "string",
       description: "keep the root filesystem's tar here (docker import, etc.)",
     },
-    "no-import": { type: "boolean", default: false, description: "build the tar only" },
+    import: {
+      type: "boolean",
+      default: true,
+      description: "import into podman (--no-import: build the tar only)",
+    },
   },
   async run({ args }) {
     try {
@@ -29,7 +33,7 @@ export const imageCommand = defineCommand({
         functions: args.dir,
         tag: args.tag,
         tar: args.tar,
-        import: !args["no-import"],
+        import: args.import,
         onStep: (line) => console.error(line.startsWith("!") ? line : `  ${line}`),
       });
       const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;

@@ -159,7 +159,7 @@ export class ReplicaPool implements WorkerPool {
   /** A replica that failed a request (stuck, gone): set aside for `retryMs`. */
   retire(slot: Slot): void {
     const entry = this.#slots.get(slot.worker.name);
-    if (!entry) return;
+    if (entry !== slot) return; // gone already, or replaced by a new process at its address
     this.#aside.set(slot.worker.name, performance.now() + (this.#source.retryMs ?? 5000));
     this.#remove(entry);
   }
