@@ -64,8 +64,7 @@ export const deployCommand = defineCommand({
       else {
         console.log("run:    podman network create qfaas   # once");
         for (const play of result.plays) {
-          const network = play.alias ? `qfaas:alias=${play.alias}` : "qfaas";
-          console.log(`        podman kube play --network ${network} ${play.file}`);
+          console.log(`        podman kube play --network qfaas:alias=${play.alias} ${play.file}`);
         }
       }
       if (args.rotate) {

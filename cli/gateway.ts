@@ -34,6 +34,11 @@ export const gatewayCommand = defineCommand({
     host: { type: "string", default: "0.0.0.0", description: "address to bind" },
     port: { type: "string", default: "8080", description: "HTTP/1.1 port" },
     "https-port": { type: "string", default: "8443", description: "HTTPS and HTTP/3 port" },
+    "internal-port": {
+      type: "string",
+      default: "8444",
+      description: "internal HTTP/3 port (UDP): replicas calling functions",
+    },
   },
   async run({ args }) {
     let gateway;
@@ -46,6 +51,7 @@ export const gatewayCommand = defineCommand({
         hostname: args.host,
         httpPort: Number(args.port),
         httpsPort: Number(args["https-port"]),
+        internalPort: Number(args["internal-port"]),
       });
     } catch (error) {
       console.error(`qfaas gateway: ${(error as Error).message}`);
@@ -56,6 +62,7 @@ export const gatewayCommand = defineCommand({
       gateway: "ready",
       http: gateway.http,
       https: gateway.https,
+      internal: gateway.internalUrl,
       functions: gateway.invoker.functions().map((fn) => fn.name),
     }));
     const stop = async () => {

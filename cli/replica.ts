@@ -27,6 +27,10 @@ export const replicaCommand = defineCommand({
     ca: { type: "string", description: "CA certificate file (default /var/run/qfaas/ca/ca.crt)" },
     port: { type: "string", description: "the function's port (default 8443)" },
     "health-port": { type: "string", description: "the probes' port (default 8081)" },
+    gateway: {
+      type: "string",
+      description: "the gateway's internal origin (default $QFAAS_GATEWAY_INTERNAL)",
+    },
     addresses: {
       type: "string",
       description:
@@ -45,6 +49,7 @@ export const replicaCommand = defineCommand({
         port: number(args.port),
         healthPort: number(args["health-port"]),
         addresses: args.addresses?.split(",").map((address) => address.trim()),
+        gateway: args.gateway,
       });
     } catch (error) {
       console.error(`qfaas replica: ${(error as Error).message}`);

@@ -41,6 +41,8 @@ export interface ClusterGatewayOptions {
   httpPort?: number;
   /** HTTPS and HTTP/3 port. Default 8443. */
   httpsPort?: number;
+  /** The internal listener's port (UDP), which replicas call functions through. Default 8444. */
+  internalPort?: number;
 }
 
 /** The replicas DNS lists for `host` now (A and AAAA), at `port`. */
@@ -124,6 +126,10 @@ export async function startClusterGateway(options: ClusterGatewayOptions): Promi
       hostname: options.hostname ?? "0.0.0.0",
       httpPort: options.httpPort ?? PORTS.gatewayHttp,
       httpsPort: options.httpsPort ?? PORTS.gatewayTls,
+    },
+    internalListen: {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.internalPort ?? PORTS.gatewayInternal,
     },
     replicas: {
       find: (name) => {

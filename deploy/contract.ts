@@ -60,6 +60,14 @@ export const PORTS = {
   gatewayHttp: 8080,
   /** The gateway's HTTPS (TCP) and HTTP/3 (UDP), one number. */
   gatewayTls: 8443,
+  /** The gateway's internal HTTP/3 listener (UDP): functions calling functions; workers only. */
+  gatewayInternal: 8444,
+} as const;
+
+/** The environment a replica's pod gets. */
+export const REPLICA_ENV = {
+  /** The gateway's internal origin, e.g. https://qfaas-gateway.qfaas.svc.cluster.local:8444. */
+  gateway: "QFAAS_GATEWAY_INTERNAL",
 } as const;
 
 /** The label faas-netes selects a function's pods by; we use the same. */

@@ -67,7 +67,7 @@ Deno.test("deploy: examples/functions renders a gateway and, per function, a Sec
     const gateway = find(objects, "Service", "qfaas-gateway").spec!;
     assert.deepEqual(
       gateway.ports!.map((p) => `${p.port}/${p.protocol}`),
-      ["8080/TCP", "8443/TCP", "8443/UDP"],
+      ["8080/TCP", "8443/TCP", "8443/UDP", "8444/UDP"],
     );
 
     const deployment = find(objects, "Deployment", "echo").spec!;
@@ -253,9 +253,12 @@ Deno.test("deploy --target podman: one play per function and the gateway, Secret
     const result = await deploy(dir, { out, state: join(dir, "state"), target: "podman" });
     assert.deepEqual(
       result.plays.map((p) => [p.file, p.alias]),
-      [[join(out, "greet.podman.yaml"), "greet"], [join(out, "qfaas-gateway.podman.yaml"), null]],
+      [[join(out, "qfaas-gateway.podman.yaml"), "qfaas-gateway"], [
+        join(out, "greet.podman.yaml"),
+        "greet",
+      ]],
     );
-    const [play] = parseAllDocuments(await Deno.readTextFile(result.plays[0].file)).map((d) =>
+    const [play] = parseAllDocuments(await Deno.readTextFile(result.plays[1].file)).map((d) =>
       d.toJS() as IDeployment
     );
     const pod = play.spec!.template.spec!;

@@ -28,6 +28,7 @@ import {
   IMAGE_PATHS,
   MOUNTS,
   PORTS,
+  REPLICA_ENV,
   serviceName,
 } from "./contract.ts";
 import { type DeployIdentities, serviceDnsNames } from "./identities.ts";
@@ -149,6 +150,12 @@ export function renderManifests(
           { name: "http", port: PORTS.gatewayHttp, targetPort: PORTS.gatewayHttp, protocol: "TCP" },
           { name: "https", port: PORTS.gatewayTls, targetPort: PORTS.gatewayTls, protocol: "TCP" },
           { name: "h3", port: PORTS.gatewayTls, targetPort: PORTS.gatewayTls, protocol: "UDP" },
+          {
+            name: "internal",
+            port: PORTS.gatewayInternal,
+            targetPort: PORTS.gatewayInternal,
+            protocol: "UDP",
+          },
         ],
       },
     },
@@ -201,6 +208,7 @@ function gatewayDeployment(options: RenderOptions, meta: Meta): KubeObject {
               { name: "http", containerPort: PORTS.gatewayHttp, protocol: "TCP" },
               { name: "https", containerPort: PORTS.gatewayTls, protocol: "TCP" },
               { name: "h3", containerPort: PORTS.gatewayTls, protocol: "UDP" },
+              { name: "internal", containerPort: PORTS.gatewayInternal, protocol: "UDP" },
             ],
             readinessProbe: {
               httpGet: { path: "/healthz", port: PORTS.gatewayHttp },
@@ -279,7 +287,15 @@ function functionObjects(
             image: options.image,
             imagePullPolicy: options.imagePullPolicy ?? "IfNotPresent",
             command: qfaas("replica", fn.name, IMAGE_PATHS.functions),
-            env: [{ name: "DENO_DIR", value: IMAGE_PATHS.denoDir }],
+            env: [
+              { name: "DENO_DIR", value: IMAGE_PATHS.denoDir },
+              {
+                name: REPLICA_ENV.gateway,
+                value: `https://${
+                  serviceDnsNames(GATEWAY_NAME, options.namespace)[3]
+                }:${PORTS.gatewayInternal}`,
+              },
+            ],
             ...(Object.keys(env).length > 0
               ? { envFrom: [{ secretRef: { name: `${service}-env` } }] }
               : {}),

@@ -19,7 +19,7 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { type ClusterConfig, FILES, GATEWAY_NAME } from "./contract.ts";
+import { type ClusterConfig, FILES, GATEWAY_NAME, REPLICA_ENV } from "./contract.ts";
 import type { KubeObject } from "./manifests.ts";
 
 /**
@@ -49,8 +49,8 @@ async function writeVolumes(
 export interface PodmanPlay {
   /** The YAML file. */
   file: string;
-  /** The network alias its pods share (a function's Service name); none for the gateway. */
-  alias: string | null;
+  /** The network alias its pods share: the Service name (a function's, or the gateway's). */
+  alias: string;
 }
 
 type Json = Record<string, unknown>;
@@ -98,6 +98,14 @@ export async function writePodmanPlays(objects: KubeObject[], out: string): Prom
     const adapted = structuredClone(deployment);
     const spec = podSpec(adapted);
     for (const container of spec.containers) {
+      // The gateway is found by its alias too: the short name its certificate covers.
+      for (const variable of (container.env ?? []) as { name: string; value?: string }[]) {
+        if (variable.name === REPLICA_ENV.gateway && variable.value) {
+          const url = new URL(variable.value);
+          url.hostname = url.hostname.split(".")[0];
+          variable.value = url.origin;
+        }
+      }
       delete container.ports;
       delete container.readinessProbe;
       delete container.livenessProbe;
@@ -131,8 +139,12 @@ export async function writePodmanPlays(objects: KubeObject[], out: string): Prom
       stringify(adapted, { lineWidth: 0 }),
       { mode: 0o600 },
     );
-    plays.push({ file, alias: name === GATEWAY_NAME ? null : name });
+    plays.push({ file, alias: name });
   }
-  // The functions first, so the gateway finds replicas at its first request.
-  return [...plays.filter((p) => p.alias), ...plays.filter((p) => !p.alias)];
+  // The gateway first: each replica gets its session for the gateway's internal listener
+  // at start (replica.ts); the gateway finds replicas as they come.
+  return [
+    ...plays.filter((p) => p.alias === GATEWAY_NAME),
+    ...plays.filter((p) => p.alias !== GATEWAY_NAME),
+  ];
 }

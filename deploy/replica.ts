@@ -12,10 +12,11 @@
  */
 import { join } from "node:path";
 import { discoverFunctions } from "../config/mod.ts";
-import { nonceTarget } from "../h3/mod.ts";
+import { GATEWAY_ENV } from "../chain/mod.ts";
+import { H3Client, nonceTarget } from "../h3/mod.ts";
 import { PrepareError, prepareFunction, spawnWorker, type WorkerProcess } from "../invoker/mod.ts";
 import { MemoryStore } from "../store/mod.ts";
-import { FILES, INSTANCE_HEADER, MOUNTS, PORTS } from "./contract.ts";
+import { FILES, INSTANCE_HEADER, MOUNTS, PORTS, REPLICA_ENV } from "./contract.ts";
 
 /** Options of `startReplica`. */
 export interface ReplicaOptions {
@@ -33,6 +34,11 @@ export interface ReplicaOptions {
   port?: number;
   /** The probes' port (TCP). Default 8081. */
   healthPort?: number;
+  /**
+   * The gateway's internal origin, for the function's calls to other
+   * functions (default: $QFAAS_GATEWAY_INTERNAL; none: it calls none).
+   */
+  gateway?: string;
   /**
    * Its addresses as the gateway dials them (`host:port`). Default:
    * `ownAddresses(port)`.
@@ -64,6 +70,42 @@ export function ownAddresses(port: number): string[] {
   return [...new Set(["127.0.0.1", "::1", ...addresses])].map((address) =>
     nonceTarget(address, port)
   );
+}
+
+/**
+ * A session for the gateway's internal listener, from one full handshake made
+ * now (as this function's identity, which it admits), so that the function's
+ * first call to another function is 0-RTT. The gateway mints none for pods it
+ * did not start. Null if the gateway cannot be reached now: that first call
+ * then makes the handshake itself.
+ */
+async function gatewaySession(
+  url: string,
+  ca: string,
+  identity: { cert: string; key: string },
+): Promise<Uint8Array | null> {
+  let session: Uint8Array | null = null;
+  const client = new H3Client({
+    ca,
+    identity,
+    sessions: { get: () => undefined, set: (_origin, ticket) => (session = ticket) },
+    handshakeTimeoutMs: 2000,
+  });
+  try {
+    const { response } = await client.request(`${url}/healthz`);
+    await response.body?.cancel();
+    // The ticket comes with the handshake's last flight; give it a moment if it is not here.
+    for (let i = 0; i < 20 && !session; i++) await new Promise((r) => setTimeout(r, 10));
+  } catch (error) {
+    console.error(JSON.stringify({
+      level: "warn",
+      warning: `cannot reach the gateway at ${url} now: calls to other functions start 1-RTT`,
+      error: (error as Error).message,
+    }));
+  } finally {
+    await client.close();
+  }
+  return session;
 }
 
 /** A UDP port free on `hostname` now (bound, then released). */
@@ -123,8 +165,16 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const hostname = options.hostname ?? "0.0.0.0";
   // 0: a free port, chosen here, since its addresses name it before the worker binds it.
   const port = options.port === 0 ? freeUdpPort(hostname) : options.port ?? PORTS.replica;
+  const gateway = options.gateway ?? Deno.env.get(REPLICA_ENV.gateway);
+  const session = gateway ? await gatewaySession(gateway, caCert, identity) : null;
   const worker = await spawnWorker(fn, { cert: caCert }, new MemoryStore(), {
     replica: { identity, hostname, port, addresses: options.addresses ?? ownAddresses(port) },
+    ...(gateway
+      ? {
+        gateway: { url: gateway, session: () => session },
+        env: { [GATEWAY_ENV.url]: gateway, gateway_url: gateway },
+      }
+      : {}),
   });
   // Which process answers: the gateway drops its connections to one restarted in place.
   const instance = crypto.randomUUID();

@@ -86,6 +86,12 @@ export interface GatewayOptions {
   placement?: WorkerPlacement;
   /** Stem cells kept per class of functions (the invoker's `stemCells`); default none. */
   stemCells?: number;
+  /**
+   * Where the internal listener binds when its workers run elsewhere (a
+   * cluster's replicas reach it through the gateway's Service); default
+   * loopback (or `listen.hostname` with `placement`), any port.
+   */
+  internalListen?: { hostname: string; port: number };
 }
 
 /** A running gateway. */
@@ -130,15 +136,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Workers only: BoringSSL verifies the chain, the listener the worker role.
     clientAuth: { ca: ca.cert, extKeyUsage: ROLE_EKU.worker },
   };
-  const internalHost = options.placement ? options.listen?.hostname : "127.0.0.1";
-  if (!internalHost || internalHost === "0.0.0.0" || internalHost === "::") {
+  const internalHost = options.internalListen?.hostname ??
+    (options.placement ? options.listen?.hostname : "127.0.0.1");
+  if (
+    !options.internalListen &&
+    (!internalHost || internalHost === "0.0.0.0" || internalHost === "::")
+  ) {
     throw new TypeError(
       "Cannot place workers elsewhere: listen.hostname must be this host's address as workers see it",
     );
   }
   const internal = await quicheEngine.listen({
-    hostname: internalHost,
-    port: 0,
+    hostname: internalHost!,
+    port: options.internalListen?.port ?? 0,
     tls: internalTls,
     alpn: ["h3"],
     validateAddress: false, // workers only (and authenticated): loopback, or private links

@@ -28,7 +28,18 @@ export default {
 };
 `;
 
+/** Calls counter through the gateway (qfaas/chain), as a function of a user's project would. */
+const CALLER = `import { invoke } from "qfaas/chain";
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const answer = await invoke("counter", { method: "POST", body: await request.text() });
+    return new Response(\`caller got \${answer.status}: \${await answer.text()}\`);
+  },
+};
+`;
+
 const FILES: Record<string, string> = {
+  "caller/main.ts": CALLER,
   "counter/main.ts": COUNTER,
   "counter/qfaas.json": `{ "allow_write": ["runs"] }\n`,
   "counter/runs/.keep": "",
@@ -36,7 +47,10 @@ const FILES: Record<string, string> = {
 
 /** What `qfaas deploy` rendered, written out as the kubelet mounts it. */
 interface Mounted {
+  /** Counter's identity directory. */
   identity: string;
+  /** Every function's. */
+  identities: Record<string, string>;
   gateway: string;
   ca: string;
   caCert: string;
@@ -70,9 +84,13 @@ async function deployed(files: Project): Promise<Mounted> {
       await Deno.writeFile(join(dir, file), Uint8Array.fromBase64(base64), { mode: 0o400 });
     }
   };
-  const identity = join(files.dir, "mounts", "identity");
+  const identities: Record<string, string> = {};
+  for (const name of ["counter", "caller"]) {
+    identities[name] = join(files.dir, "mounts", "identity", name);
+    await mount(identities[name], object("Secret", name).data);
+  }
+  const identity = identities.counter;
   const gateway = join(files.dir, "mounts", "gateway");
-  await mount(identity, object("Secret", "counter").data);
   await mount(gateway, object("Secret", "qfaas-gateway").data);
   const caCert = object("ConfigMap", "qfaas-ca").data["ca.crt"];
   const ca = join(files.dir, "mounts", "ca.crt");
@@ -80,6 +98,7 @@ async function deployed(files: Project): Promise<Mounted> {
   const read = (file: string) => Deno.readTextFile(join(gateway, file));
   return {
     identity,
+    identities,
     gateway,
     ca,
     caCert,
@@ -140,19 +159,22 @@ async function started(files: Project, argv: string[]): Promise<Started> {
   return { child, ready, kill, [Symbol.asyncDispose]: kill };
 }
 
-/** Starts one replica of counter; `addresses` as in `qfaas replica --addresses`. */
+/** Starts one replica (of counter unless `extra.name`); `addresses` as in `qfaas replica --addresses`. */
 function replica(
   files: Project,
   mounted: Mounted,
   ports: { port?: number; health?: number } = {},
   addresses?: string,
+  extra: { name?: string; gateway?: string } = {},
 ) {
+  const name = extra.name ?? "counter";
   return started(files, [
     "replica",
-    "counter",
+    name,
     files.functions,
     "--identity",
-    mounted.identity,
+    mounted.identities[name],
+    ...(extra.gateway ? ["--gateway", extra.gateway] : []),
     "--ca",
     mounted.ca,
     "--port",
@@ -187,28 +209,25 @@ Deno.test({
 }, async () => {
   await using files = await project(FILES);
   const mounted = await deployed(files);
-  const a = await replica(files, mounted);
-  await using b = await replica(files, mounted);
-  const ports = [a, b].map((r) => ({
-    port: r.ready.port as number,
-    health: r.ready.health as number,
-  }));
+  // Ports chosen ahead, as a cluster's are known ahead: the gateway's configuration names
+  // the replicas, and the replicas name the gateway's internal listener.
+  const ports = [await freePorts(), await freePorts()];
+  const callerPorts = await freePorts();
+  const internal = await freeUdpPort();
   const config = join(files.dir, "mounts", "cluster");
   await Deno.mkdir(config, { recursive: true });
+  const at = (p: { port: number; health: number }) => ({
+    address: "127.0.0.1",
+    port: p.port,
+    healthPort: p.health,
+  });
   await Deno.writeTextFile(
     join(config, "cluster.json"),
     JSON.stringify({
       namespace: "qfaas",
       functions: {
-        counter: {
-          host: HOST,
-          port: 8443,
-          replicas: ports.map((p) => ({
-            address: "127.0.0.1",
-            port: p.port,
-            healthPort: p.health,
-          })),
-        },
+        counter: { host: HOST, port: 8443, replicas: ports.map(at) },
+        caller: { host: "caller.qfaas.svc.cluster.local", port: 8443, replicas: [at(callerPorts)] },
       },
     }),
   );
@@ -227,7 +246,16 @@ Deno.test({
     "0",
     "--https-port",
     "0",
+    "--internal-port",
+    String(internal),
   ]);
+  const link = { gateway: `https://localhost:${internal}` };
+  const a = await replica(files, mounted, ports[0], undefined, link);
+  await using _b = await replica(files, mounted, ports[1], undefined, link);
+  await using _caller = await replica(files, mounted, callerPorts, undefined, {
+    ...link,
+    name: "caller",
+  });
   const http = gateway.ready.http as string;
   const post = async (body: string, method = "POST") => {
     const response = await fetch(`${http}/function/counter`, {
@@ -255,6 +283,18 @@ Deno.test({
     assert.equal(answer.zeroRtt, "accepted", `${answer.replica}: ${answer.text}`);
     assert.match(answer.text, /^early=1 ran /, "the replica received it in early data");
   }
+
+  // A function calling a function: the caller's first call to the gateway rides the
+  // session its replica got at start, in 0-RTT.
+  const chained = await fetch(`${http}/function/caller`, { method: "POST", body: "via-chain" });
+  assert.equal(chained.status, 200);
+  assert.match(await chained.text(), /^caller got 200: early=\d ran via-chain/);
+  const metrics = await (await fetch(`${http}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^qfaas_internal_new_connection_requests_total\{early_data="true"\} 1$/m,
+    "the caller's first call to the gateway came in 0-RTT",
+  );
 
   // End users over HTTP/3 too.
   const h3 = new H3Client({ ca: mounted.caCert });
@@ -366,6 +406,14 @@ Deno.test({
   assert.ok(answered > 0, "B answered the replayed handshake (it holds the key)");
   assert.equal(await runs(files, "pay-once"), 1, "and did not run the replayed request");
 });
+
+/** A UDP port for a replica and a TCP port for its probes, free now. */
+async function freePorts(): Promise<{ port: number; health: number }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const health = listener.addr.port;
+  listener.close();
+  return { port: await freeUdpPort(), health };
+}
 
 /** A UDP port free now (bound and released). */
 async function freeUdpPort(): Promise<number> {

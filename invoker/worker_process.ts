@@ -233,7 +233,7 @@ export interface GatewayLinkSource {
   /** The internal listener's origin, e.g. https://localhost:40123. */
   url: string;
   /** Mints the session for `worker`, presented under its certificate. */
-  session(worker: CertifiedKey): Uint8Array;
+  session(worker: CertifiedKey): Uint8Array | null;
 }
 
 /** How to spawn a worker, beyond its function. */

@@ -159,11 +159,12 @@ export interface WorkerSecrets {
   tls?: { cert: string; key: string; ticketKey: Uint8Array };
   /**
    * The gateway's internal HTTP/3 origin and a session minted for it with the
-   * worker's certificate: the worker's first call is 0-RTT. Here rather than
-   * in the environment, which a function may change (`QFAAS_GATEWAY_URL` is
-   * only where its plain `fetch` calls go).
+   * worker's certificate: the worker's first call is 0-RTT (none: its first
+   * call makes a full handshake). Here rather than in the environment, which
+   * a function may change (`QFAAS_GATEWAY_URL` is only where its plain
+   * `fetch` calls go).
    */
-  gateway?: { url: string; session: Uint8Array };
+  gateway?: { url: string; session: Uint8Array | null };
 }
 
 /** quic's TICKET_KEY_LENGTH, restated so that the contract loads no native binding. */
@@ -179,9 +180,8 @@ export function encodeWorkerSecrets(secrets: WorkerSecrets): string {
         ticketKey: secrets.tls.ticketKey.toBase64(),
       }
       : {}),
-    ...(secrets.gateway
-      ? { gatewayUrl: secrets.gateway.url, gatewaySession: secrets.gateway.session.toBase64() }
-      : {}),
+    ...(secrets.gateway ? { gatewayUrl: secrets.gateway.url } : {}),
+    ...(secrets.gateway?.session ? { gatewaySession: secrets.gateway.session.toBase64() } : {}),
   }) + "\n";
 }
 
@@ -234,14 +234,10 @@ export function decodeWorkerSecrets(text: string): WorkerSecrets {
     secrets.tls = { cert, key, ticketKey: bytes };
   }
   const [url, session] = ["gatewayUrl", "gatewaySession"].map((name) => field(record, name));
-  if (url || session) {
-    if (!url || !session) {
-      throw new TypeError(
-        "Cannot read the worker's secrets: gatewayUrl and gatewaySession go together",
-      );
-    }
-    secrets.gateway = { url, session: base64("gatewaySession", session) };
+  if (session && !url) {
+    throw new TypeError("Cannot read the worker's secrets: gatewaySession needs a gatewayUrl");
   }
+  if (url) secrets.gateway = { url, session: session ? base64("gatewaySession", session) : null };
   return secrets;
 }
 

@@ -124,7 +124,7 @@ Deno.test("decodeWorkerSecrets() names the field at fault and never quotes a val
     [JSON.stringify({ cert: "C", key, ticketKey: "!!" }), /"ticketKey" is not base64/],
     [JSON.stringify({ cert: "C", key, ticketKey: btoa("short") }), /48 bytes, got 5/],
     [JSON.stringify({ cert: 7, key, ticketKey: "x" }), /"cert" must be a non-empty string/],
-    [JSON.stringify({ gatewayUrl: "https://x" }), /gatewayUrl and gatewaySession go together/],
+    [JSON.stringify({ gatewaySession: btoa("s") }), /gatewaySession needs a gatewayUrl/],
   ];
   for (const [text, expected] of cases) {
     assert.throws(() => decodeWorkerSecrets(text), (error: Error) => {
