@@ -178,19 +178,35 @@ function securityContext() {
   };
 }
 
-function qfaas(...args: string[]): string[] {
-  // --cached-only: the image holds every module; a pod never reaches for a registry.
-  return [IMAGE_PATHS.deno, "run", "-A", "--cached-only", `${IMAGE_PATHS.qfaas}/main.ts`, ...args];
+/** A volume mounted read-only from a Secret or a ConfigMap. */
+interface Mount {
+  name: string;
+  path: string;
+  secret?: string;
+  configMap?: string;
 }
 
-function gatewayDeployment(options: RenderOptions, meta: Meta): KubeObject {
-  const labels = { "app.kubernetes.io/name": GATEWAY_NAME };
+/**
+ * A Deployment of the qfaas image running `pod.container` (its name,
+ * command, env, ports, probes, resources), with `pod.mounts` plus the CA and
+ * a /tmp of its own, as the non-root user, labelled with the identities'
+ * generation (a rotation rolls it).
+ */
+function deployment(
+  name: string,
+  labels: Record<string, string>,
+  replicas: number,
+  options: RenderOptions,
+  meta: Meta,
+  pod: { container: Record<string, unknown>; mounts: Mount[] },
+): KubeObject {
+  const mounts: Mount[] = [...pod.mounts, { name: "ca", path: MOUNTS.ca, configMap: "qfaas-ca" }];
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: meta(GATEWAY_NAME, labels),
+    metadata: meta(name, labels),
     spec: {
-      replicas: 1,
+      replicas,
       selector: { matchLabels: labels },
       template: {
         metadata: {
@@ -199,40 +215,58 @@ function gatewayDeployment(options: RenderOptions, meta: Meta): KubeObject {
         },
         spec: {
           containers: [{
-            name: "gateway",
             image: options.image,
             imagePullPolicy: options.imagePullPolicy ?? "IfNotPresent",
-            command: qfaas("gateway", IMAGE_PATHS.functions, "--cluster", MOUNTS.cluster),
-            env: [{ name: "DENO_DIR", value: IMAGE_PATHS.denoDir }],
-            ports: [
-              { name: "http", containerPort: PORTS.gatewayHttp, protocol: "TCP" },
-              { name: "https", containerPort: PORTS.gatewayTls, protocol: "TCP" },
-              { name: "h3", containerPort: PORTS.gatewayTls, protocol: "UDP" },
-              { name: "internal", containerPort: PORTS.gatewayInternal, protocol: "UDP" },
-            ],
-            readinessProbe: {
-              httpGet: { path: "/healthz", port: PORTS.gatewayHttp },
-              periodSeconds: 2,
-            },
-            resources: { requests: { memory: "128Mi", cpu: "100m" }, limits: { memory: "512Mi" } },
+            ...pod.container,
             securityContext: securityContext(),
             volumeMounts: [
-              { name: "gateway", mountPath: MOUNTS.gateway, readOnly: true },
-              { name: "ca", mountPath: MOUNTS.ca, readOnly: true },
-              { name: "cluster", mountPath: MOUNTS.cluster, readOnly: true },
+              ...mounts.map((m) => ({ name: m.name, mountPath: m.path, readOnly: true })),
               { name: "tmp", mountPath: "/tmp" },
             ],
           }],
           volumes: [
-            { name: "gateway", secret: { secretName: GATEWAY_NAME, defaultMode: 0o400 } },
-            { name: "ca", configMap: { name: "qfaas-ca" } },
-            { name: "cluster", configMap: { name: GATEWAY_NAME } },
+            ...mounts.map((m) =>
+              m.secret
+                ? { name: m.name, secret: { secretName: m.secret, defaultMode: 0o400 } }
+                : { name: m.name, configMap: { name: m.configMap } }
+            ),
             { name: "tmp", emptyDir: {} },
           ],
         },
       },
     },
   };
+}
+
+function qfaas(...args: string[]): string[] {
+  // --cached-only: the image holds every module; a pod never reaches for a registry.
+  return [IMAGE_PATHS.deno, "run", "-A", "--cached-only", `${IMAGE_PATHS.qfaas}/main.ts`, ...args];
+}
+
+function gatewayDeployment(options: RenderOptions, meta: Meta): KubeObject {
+  const labels = { "app.kubernetes.io/name": GATEWAY_NAME };
+  return deployment(GATEWAY_NAME, labels, 1, options, meta, {
+    container: {
+      name: "gateway",
+      command: qfaas("gateway", IMAGE_PATHS.functions, "--cluster", MOUNTS.cluster),
+      env: [{ name: "DENO_DIR", value: IMAGE_PATHS.denoDir }],
+      ports: [
+        { name: "http", containerPort: PORTS.gatewayHttp, protocol: "TCP" },
+        { name: "https", containerPort: PORTS.gatewayTls, protocol: "TCP" },
+        { name: "h3", containerPort: PORTS.gatewayTls, protocol: "UDP" },
+        { name: "internal", containerPort: PORTS.gatewayInternal, protocol: "UDP" },
+      ],
+      readinessProbe: {
+        httpGet: { path: "/healthz", port: PORTS.gatewayHttp },
+        periodSeconds: 2,
+      },
+      resources: { requests: { memory: "128Mi", cpu: "100m" }, limits: { memory: "512Mi" } },
+    },
+    mounts: [
+      { name: "gateway", path: MOUNTS.gateway, secret: GATEWAY_NAME },
+      { name: "cluster", path: MOUNTS.cluster, configMap: GATEWAY_NAME },
+    ],
+  });
 }
 
 function functionObjects(
@@ -269,66 +303,39 @@ function functionObjects(
       data: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, text(value)])),
     });
   }
-  objects.push({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: meta(service, labels),
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: {
-          labels: { ...PART_OF, ...labels },
-          annotations: { [GENERATION_ANNOTATION]: options.identities.generation },
+  objects.push(deployment(service, labels, replicas, options, meta, {
+    container: {
+      name: "function",
+      command: qfaas("replica", fn.name, IMAGE_PATHS.functions),
+      env: [
+        { name: "DENO_DIR", value: IMAGE_PATHS.denoDir },
+        {
+          name: REPLICA_ENV.gateway,
+          value: `https://${
+            serviceDnsNames(GATEWAY_NAME, options.namespace)[3]
+          }:${PORTS.gatewayInternal}`,
         },
-        spec: {
-          containers: [{
-            name: "function",
-            image: options.image,
-            imagePullPolicy: options.imagePullPolicy ?? "IfNotPresent",
-            command: qfaas("replica", fn.name, IMAGE_PATHS.functions),
-            env: [
-              { name: "DENO_DIR", value: IMAGE_PATHS.denoDir },
-              {
-                name: REPLICA_ENV.gateway,
-                value: `https://${
-                  serviceDnsNames(GATEWAY_NAME, options.namespace)[3]
-                }:${PORTS.gatewayInternal}`,
-              },
-            ],
-            ...(Object.keys(env).length > 0
-              ? { envFrom: [{ secretRef: { name: `${service}-env` } }] }
-              : {}),
-            ports: [
-              { name: transport, containerPort: PORTS.replica, protocol },
-              { name: "health", containerPort: PORTS.health, protocol: "TCP" },
-            ],
-            readinessProbe: { httpGet: { path: "/healthz", port: PORTS.health }, periodSeconds: 2 },
-            livenessProbe: {
-              httpGet: { path: "/healthz", port: PORTS.health },
-              periodSeconds: 10,
-              failureThreshold: 3,
-            },
-            resources: {
-              requests: { memory: `${memory}Mi`, cpu: "50m" },
-              limits: { memory: `${memory}Mi` },
-            },
-            securityContext: securityContext(),
-            volumeMounts: [
-              { name: "identity", mountPath: MOUNTS.identity, readOnly: true },
-              { name: "ca", mountPath: MOUNTS.ca, readOnly: true },
-              { name: "tmp", mountPath: "/tmp" },
-            ],
-          }],
-          volumes: [
-            { name: "identity", secret: { secretName: service, defaultMode: 0o400 } },
-            { name: "ca", configMap: { name: "qfaas-ca" } },
-            { name: "tmp", emptyDir: {} },
-          ],
-        },
+      ],
+      ...(Object.keys(env).length > 0
+        ? { envFrom: [{ secretRef: { name: `${service}-env` } }] }
+        : {}),
+      ports: [
+        { name: transport, containerPort: PORTS.replica, protocol },
+        { name: "health", containerPort: PORTS.health, protocol: "TCP" },
+      ],
+      readinessProbe: { httpGet: { path: "/healthz", port: PORTS.health }, periodSeconds: 2 },
+      livenessProbe: {
+        httpGet: { path: "/healthz", port: PORTS.health },
+        periodSeconds: 10,
+        failureThreshold: 3,
+      },
+      resources: {
+        requests: { memory: `${memory}Mi`, cpu: "50m" },
+        limits: { memory: `${memory}Mi` },
       },
     },
-  });
+    mounts: [{ name: "identity", path: MOUNTS.identity, secret: service }],
+  }));
   objects.push({
     apiVersion: "v1",
     kind: "Service",
