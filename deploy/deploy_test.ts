@@ -64,6 +64,7 @@ Deno.test("deploy: examples/functions renders a gateway and, per function, a Sec
     const docs = parseAllDocuments(await Deno.readTextFile(file)).map((doc) => doc.toJS());
     assert.deepEqual(docs, JSON.parse(JSON.stringify(objects)));
 
+    assert.equal(objects[0].kind, "Namespace", "first, so that kubectl apply can create the rest");
     const gateway = find(objects, "Service", "qfaas-gateway").spec!;
     assert.deepEqual(
       gateway.ports!.map((p) => `${p.port}/${p.protocol}`),

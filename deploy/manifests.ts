@@ -115,6 +115,11 @@ export function renderManifests(
   const objects: KubeObject[] = [
     {
       apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: namespace, labels: { ...PART_OF } },
+    },
+    {
+      apiVersion: "v1",
       kind: "ConfigMap",
       metadata: meta("qfaas-ca"),
       data: { [FILES.ca]: identities.caCert },

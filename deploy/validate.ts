@@ -47,7 +47,8 @@ async function quietly<T>(work: () => T | Promise<T>): Promise<T> {
 /** Loads the model classes once. */
 function models(): Promise<Record<string, ModelClass>> {
   return quietly(async () => {
-    const [deployment, service, secret, configMap, hpa] = await Promise.all([
+    const [namespace, deployment, service, secret, configMap, hpa] = await Promise.all([
+      import("kubernetes-models/v1/Namespace"),
       import("kubernetes-models/apps/v1/Deployment"),
       import("kubernetes-models/v1/Service"),
       import("kubernetes-models/v1/Secret"),
@@ -55,6 +56,7 @@ function models(): Promise<Record<string, ModelClass>> {
       import("kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler"),
     ]);
     return {
+      "v1/Namespace": namespace.Namespace as unknown as ModelClass,
       "apps/v1/Deployment": deployment.Deployment as unknown as ModelClass,
       "v1/Service": service.Service as unknown as ModelClass,
       "v1/Secret": secret.Secret as unknown as ModelClass,

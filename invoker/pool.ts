@@ -105,6 +105,8 @@ export class FunctionPool implements WorkerPool {
   #restoring: ReturnType<typeof setTimeout> | undefined;
   /** Workers started for one request in `acquire` and held for it until it takes them. */
   #claims = new WeakMap<Slot, object>();
+  /** Starts under way: `close` waits for them. */
+  #starts = new Set<Promise<Slot>>();
   /** Requests in `acquire` waiting for a worker to become ready or idle. */
   #waiters: (() => void)[] = [];
 
@@ -242,7 +244,14 @@ export class FunctionPool implements WorkerPool {
     this.#changed();
     clearTimeout(this.#restoring);
     if (this.#reaper !== null) clearInterval(this.#reaper);
-    await Promise.all([...this.#slots].map((slot) => this.#remove(slot).worker.stop()));
+    // Starts still under way (one a request no longer waits for, after it was served by
+    // another worker) end here too: each stops its worker once it is up (see #start), so
+    // no worker outlives the pool.
+    await Promise.all([
+      ...[...this.#slots].map((slot) => this.#remove(slot).worker.stop()),
+      // Their outcome is their requests' to report; here only their end matters.
+      ...[...this.#starts].map((start) => start.then(() => {}, () => {})),
+    ]);
   }
 
   /** Adds a ready worker; `claim`: held (inflight 1) for the request that started it. */
@@ -297,8 +306,10 @@ export class FunctionPool implements WorkerPool {
       throw new FunctionUnavailable(error, retryInMs);
     }).finally(() => {
       this.#spawning--;
+      this.#starts.delete(attempt);
       this.#changed(); // a worker is ready, or a start slot is free again
     });
+    this.#starts.add(attempt);
     if (this.#failure) {
       this.#probe = attempt;
       attempt.catch(() => {}).finally(() => this.#probe === attempt && (this.#probe = null));

@@ -216,3 +216,21 @@ Deno.test("FunctionPool: no more than maxStarting start at once; a burst waits f
   assert.equal(pool.size, 4, "the later starts joined the pool, idle");
   await pool.close();
 });
+
+Deno.test("FunctionPool: close() waits for a start under way and stops its worker", async () => {
+  const { starts, pool } = heldStarts({ max: 2 });
+  const request = pool.acquire();
+  request.catch(() => {}); // it fails: the pool closes under it
+  await sleep(0);
+  let closed = false;
+  const closing = pool.close().then(() => (closed = true));
+  await sleep(5);
+  assert.equal(closed, false, "not while the start is under way");
+  const late = fakeWorker("late");
+  let stopped = false;
+  late.exited.then(() => (stopped = true));
+  starts[0].resolve(late);
+  await closing;
+  assert.equal(stopped, true, "the worker that came up after close was stopped");
+  await assert.rejects(request, /pool is closed/);
+});

@@ -413,7 +413,14 @@ Deno.test("watchdog (tls): refuses at the handshake anyone but the invoker", asy
         (error: unknown) => {
           // rustls refuses the first two; the listener's role check closes on the workers.
           assert.ok(error instanceof TypeError, `${who}: ${error}`);
-          if (!identity) assert.match(String(error.cause), /CertificateRequired/);
+          // With no certificate the alert says why, unless the server's close wins the race
+          // with it (seen under load in CI): either way the handshake failed.
+          if (!identity) {
+            assert.match(
+              String(error.cause),
+              /CertificateRequired|without sending TLS close_notify/,
+            );
+          }
           return true;
         },
       );
