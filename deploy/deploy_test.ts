@@ -56,6 +56,16 @@ function find<K extends keyof Kinds>(objects: KubeObject[], kind: K, name: strin
   return object as unknown as Kinds[K];
 }
 
+/** Writes a function "greet" into `dir`, configured by `config` (its qfaas.json). */
+async function greetFunction(dir: string, config: Record<string, unknown>): Promise<void> {
+  await Deno.mkdir(join(dir, "greet"));
+  await Deno.writeTextFile(
+    join(dir, "greet", "main.ts"),
+    "export default () => new Response('hi');\n",
+  );
+  await Deno.writeTextFile(join(dir, "greet", "qfaas.json"), JSON.stringify(config));
+}
+
 const decoded = (base64: string) => new TextDecoder().decode(Uint8Array.fromBase64(base64));
 
 Deno.test("deploy: examples/functions renders a gateway and, per function, a Secret, Deployment, headless Service and HPA; the YAML reads back", async () => {
@@ -162,15 +172,7 @@ Deno.test("deploy: Hello, Retail! renders and validates: 15 functions, each its 
 Deno.test("deploy: a project of one's own, outside the repository: its environment goes in a Secret the Deployment reads", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.mkdir(join(dir, "greet"));
-    await Deno.writeTextFile(
-      join(dir, "greet", "main.ts"),
-      "export default () => new Response('hi');\n",
-    );
-    await Deno.writeTextFile(
-      join(dir, "greet", "qfaas.json"),
-      JSON.stringify({ min: 2, max: 2, memory: "256Mi", env: { GREETING: "hello" } }),
-    );
+    await greetFunction(dir, { min: 2, max: 2, memory: "256Mi", env: { GREETING: "hello" } });
     await rendered(dir, ({ objects }) => {
       const spec = find(objects, "Deployment", "greet").spec!;
       assert.equal(spec.replicas, 2);
@@ -241,15 +243,7 @@ Deno.test("validateManifests: the Kubernetes schemas refuse a port that is not a
 Deno.test("deploy --target podman: one play per function and the gateway, Secrets and ConfigMaps as files mounted by hostPath, environment inline, no ports or probes", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.mkdir(join(dir, "greet"));
-    await Deno.writeTextFile(
-      join(dir, "greet", "main.ts"),
-      "export default () => new Response('hi');\n",
-    );
-    await Deno.writeTextFile(
-      join(dir, "greet", "qfaas.json"),
-      JSON.stringify({ min: 2, env: { GREETING: "hello" } }),
-    );
+    await greetFunction(dir, { min: 2, env: { GREETING: "hello" } });
     const out = join(dir, "out");
     const result = await deploy(dir, { out, state: join(dir, "state"), target: "podman" });
     assert.deepEqual(
