@@ -199,15 +199,11 @@ export async function buildImage(options: ImageOptions): Promise<BuiltImage> {
       // Each function's graph, as the pod will prepare it: from the copy in the image.
       const copied = await discoverFunctions(inside(IMAGE_PATHS.functions));
       const prepared = await Deno.makeTempDir({ prefix: "qfaas-image-prepared-" });
-      const before = Deno.env.get("DENO_DIR");
-      Deno.env.set("DENO_DIR", denoDir);
       try {
         for (const { fn } of copied.functions) {
-          if (fn.module) await prepareFunction(fn, prepared);
+          if (fn.module) await prepareFunction(fn, prepared, { denoDir });
         }
       } finally {
-        if (before === undefined) Deno.env.delete("DENO_DIR");
-        else Deno.env.set("DENO_DIR", before);
         await Deno.remove(prepared, { recursive: true });
       }
     });

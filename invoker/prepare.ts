@@ -65,13 +65,16 @@ function ownImports(): Promise<Record<string, string>> {
 
 /**
  * Writes `fn`'s worker configuration under `dir` (default: the cache) and
- * caches its module graph with `deno cache`. Throws `PrepareError` naming the
- * file and specifier Deno could not resolve.
+ * caches its module graph with `deno cache`, into `options.denoDir` (default:
+ * this process's DENO_DIR; an image's is another). Throws `PrepareError`
+ * naming the file and specifier Deno could not resolve.
  */
 export async function prepareFunction(
   fn: FunctionDefinition,
   dir = join(cacheDir(), "prepared"),
+  options: { denoDir?: string } = {},
 ): Promise<Prepared> {
+  const denoDir = options.denoDir ?? Deno.env.get("DENO_DIR");
   if (!fn.module) throw new TypeError(`Cannot prepare ${fn.name}: it has no Deno module`);
   const started = performance.now();
   const own = fn.dir ?? dirname(fn.module);
@@ -105,14 +108,14 @@ export async function prepareFunction(
   // Nothing changed since this function's last preparation (configuration, the functions
   // directory's files, the cache): its graph is cached already.
   const stamp = join(dir, key, `${fn.name}.stamp`);
-  const fingerprint = await fingerprintOf(text + fn.module, root);
+  const fingerprint = await fingerprintOf(text + fn.module, root, denoDir);
   if (await readOr(stamp) === fingerprint && await readOr(join(dir, key, config.lock)) !== null) {
     return { config: path, ms: performance.now() - started, cached: true };
   }
   await Deno.remove(stamp).catch(() => {});
   // One `deno cache` at a time per configuration: they share its lockfile.
   const previous = caching.get(path) ?? Promise.resolve();
-  const run = previous.then(() => cacheGraph(fn, path, text, npmPackages(config)));
+  const run = previous.then(() => cacheGraph(fn, path, text, npmPackages(config), denoDir));
   caching.set(path, run.catch(() => {})); // its error is this caller's; the next one still runs
   await run;
   await Deno.writeTextFile(stamp, fingerprint);
@@ -128,6 +131,7 @@ async function cacheGraph(
   path: string,
   text: string,
   packages: string[],
+  denoDir: string | undefined,
 ): Promise<void> {
   // Named by its content, it never changes once written; workers may be reading it.
   if (await readOr(path) !== text) await Deno.writeTextFile(path, text);
@@ -136,7 +140,7 @@ async function cacheGraph(
     stdin: "null",
     stdout: "null",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...(denoDir ? { DENO_DIR: denoDir } : {}) },
   }).output();
   if (code !== 0) {
     const detail = new TextDecoder().decode(stderr).trim();
@@ -161,8 +165,12 @@ async function readOr(path: string): Promise<string | null> {
  * directory, and every file of the functions directory (path, size and
  * modification time; dot-directories and node_modules hold no code of its).
  */
-async function fingerprintOf(config: string, root: string): Promise<string> {
-  const hash = createHash("sha256").update(config).update(Deno.env.get("DENO_DIR") ?? "")
+async function fingerprintOf(
+  config: string,
+  root: string,
+  denoDir: string | undefined,
+): Promise<string> {
+  const hash = createHash("sha256").update(config).update(denoDir ?? "")
     .update(Deno.env.get("XDG_CACHE_HOME") ?? "");
   const walk = async (dir: string): Promise<void> => {
     const entries = [];
