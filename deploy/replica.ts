@@ -125,11 +125,7 @@ async function readIdentity(dir: string) {
       read(FILES.ticketKey),
     ]);
     const text = new TextDecoder();
-    // A Secret's data is the raw bytes; a file written by hand may hold base64.
-    const raw = ticketKey.byteLength === 48
-      ? ticketKey
-      : Uint8Array.fromBase64(text.decode(ticketKey).trim());
-    return { cert: text.decode(cert), key: text.decode(key), ticketKey: raw };
+    return { cert: text.decode(cert), key: text.decode(key), ticketKey }; // the worker checks its length
   } catch (error) {
     throw new Error(`Cannot read the replica's identity in ${dir}: ${(error as Error).message}`, {
       cause: error,
