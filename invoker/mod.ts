@@ -23,6 +23,7 @@ export {
   type WorkerPool,
 } from "./pool.ts";
 export {
+  detachedWorker,
   type ReplicaAddress,
   type ReplicaEvents,
   ReplicaPool,

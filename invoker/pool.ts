@@ -339,23 +339,41 @@ export class FunctionPool implements WorkerPool {
 
   /** Hands `slot` out for one request; `held`: its inflight already counts this request. */
   #lease(slot: Slot, cold: boolean, held = false): Lease {
-    if (!held) slot.inflight++;
-    let released = false;
-    return {
-      slot,
-      cold,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#letGo(slot);
-      },
-    };
+    return leaseSlot(slot, cold, { held, onIdle: () => this.#changed() });
   }
 
   /** One request less on `slot`; waiters look again when it goes idle. */
   #letGo(slot: Slot): void {
-    slot.inflight--;
-    slot.lastUsed = performance.now();
-    if (slot.inflight === 0) this.#changed();
+    letGo(slot, () => this.#changed());
   }
+}
+
+/**
+ * Hands `slot` out for one request: its `inflight` counts the request (unless
+ * `held` says it does already) until `release`, once; `onIdle` is told when
+ * its last request ends. Every pool's leases (replica_pool.ts too).
+ */
+export function leaseSlot(
+  slot: Slot,
+  cold: boolean,
+  options: { held?: boolean; onIdle?: () => void } = {},
+): Lease {
+  if (!options.held) slot.inflight++;
+  let released = false;
+  return {
+    slot,
+    cold,
+    release: () => {
+      if (released) return;
+      released = true;
+      letGo(slot, options.onIdle);
+    },
+  };
+}
+
+/** One request less on `slot`. */
+function letGo(slot: Slot, onIdle?: () => void): void {
+  slot.inflight--;
+  slot.lastUsed = performance.now();
+  if (slot.inflight === 0) onIdle?.();
 }

@@ -8,29 +8,13 @@ import {
   START_BACKOFF_MS,
   type StartFailure,
 } from "./pool.ts";
+import { detachedWorker } from "./replica_pool.ts";
 import type { WorkerProcess } from "./worker_process.ts";
 
 /** A worker that exists only in memory; `die()` ends it as a crash would. */
 function fakeWorker(name: string): WorkerProcess & { die(): void } {
-  const { promise: exited, resolve } = Promise.withResolvers<number>();
-  const listeners = new Set<(code: number) => void>();
-  exited.then((code) => listeners.forEach((l) => l(code)));
-  return {
-    name,
-    transport: "h3",
-    address: "127.0.0.1",
-    port: 1,
-    pid: 1,
-    spawnMs: 0,
-    exited,
-    onExit(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    stop: () => (resolve(0), exited.then(() => {})),
-    kill: () => resolve(137),
-    die: () => resolve(137),
-  };
+  const worker = detachedWorker({ name, transport: "h3", address: "127.0.0.1", port: 1 });
+  return { ...worker, die: () => worker.end(137) };
 }
 
 const failing = (n: number) =>

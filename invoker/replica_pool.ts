@@ -12,7 +12,7 @@
  * @module
  */
 import { FunctionUnavailable, WorkerStartError } from "./errors.ts";
-import type { Lease, Slot, WorkerPool } from "./pool.ts";
+import { type Lease, leaseSlot, type Slot, type WorkerPool } from "./pool.ts";
 import type { WorkerProcess } from "./worker_process.ts";
 import type { Transport } from "../config/mod.ts";
 
@@ -55,18 +55,19 @@ export interface ReplicaEvents {
 const replicaName = (fn: string, { address, port }: ReplicaAddress) =>
   `${fn}--${address.replace(/[^a-z0-9]/gi, "-")}-${port}`.toLowerCase();
 
-/** A replica as a pool holds a worker: it ends (for the pool) when it is no longer found. */
-function replicaWorker(fn: string, transport: Transport, found: ReplicaAddress): WorkerProcess & {
-  end(): void;
-} {
+/**
+ * A worker that is no process of ours (a replica elsewhere), as a pool holds
+ * one: it ends, for the pool, when `end(code)` is called (stop and kill end
+ * it with 0).
+ */
+export function detachedWorker(
+  at: { name: string; transport: Transport; address: string; port: number },
+): WorkerProcess & { end(code: number): void } {
   const { promise: exited, resolve } = Promise.withResolvers<number>();
   const listeners = new Set<(code: number) => void>();
   exited.then((code) => listeners.forEach((listener) => listener(code)));
   return {
-    name: replicaName(fn, found),
-    transport,
-    address: found.address,
-    port: found.port,
+    ...at,
     pid: 0,
     spawnMs: 0,
     exited,
@@ -76,8 +77,18 @@ function replicaWorker(fn: string, transport: Transport, found: ReplicaAddress):
     },
     stop: () => (resolve(0), exited.then(() => {})),
     kill: () => resolve(0),
-    end: () => resolve(0),
+    end: resolve,
   };
+}
+
+/** A replica as a pool holds a worker: it ends (for the pool) when it is no longer found. */
+function replicaWorker(fn: string, transport: Transport, found: ReplicaAddress) {
+  return detachedWorker({
+    name: replicaName(fn, found),
+    transport,
+    address: found.address,
+    port: found.port,
+  });
 }
 
 /** The replicas of one function, as a `WorkerPool`. */
@@ -134,21 +145,14 @@ export class ReplicaPool implements WorkerPool {
         this.#refreshMs,
       );
     }
-    const least = Math.min(...slots.map((s) => s.inflight));
-    const candidates = slots.filter((s) => s.inflight === least);
-    const slot = candidates[this.#turn++ % candidates.length];
-    slot.inflight++;
-    let released = false;
-    return {
-      slot,
-      cold: false,
-      release: () => {
-        if (released) return;
-        released = true;
-        slot.inflight--;
-        slot.lastUsed = performance.now();
-      },
-    };
+    // The least busy; among equals, the next in turn from the last one chosen.
+    const start = this.#turn++;
+    let slot = slots[start % slots.length];
+    for (let i = 1; i < slots.length; i++) {
+      const other = slots[(start + i) % slots.length];
+      if (other.inflight < slot.inflight) slot = other;
+    }
+    return leaseSlot(slot, false);
   }
 
   /** Finds the replicas now. */
@@ -228,7 +232,7 @@ export class ReplicaPool implements WorkerPool {
   #remove(slot: Slot & { worker: ReturnType<typeof replicaWorker> }): void {
     if (this.#slots.get(slot.worker.name) !== slot) return;
     this.#slots.delete(slot.worker.name);
-    slot.worker.end();
+    slot.worker.end(0);
     this.#events.removed(slot.worker);
   }
 }
