@@ -22,7 +22,7 @@ import {
   type WorkerPlacement,
 } from "../invoker/mod.ts";
 import { mintSession, quicheEngine, type SocketBuffers, TICKET_KEY_LENGTH } from "../quic/mod.ts";
-import { type CertificateAuthority, type CertifiedKey, issueLeaf, ROLE_EKU } from "../pki/mod.ts";
+import { canIssue, type CertifiedKey, issueLeaf, ROLE_EKU, type TrustAnchor } from "../pki/mod.ts";
 import { type ZeroRttStore } from "../store/mod.ts";
 import { createGatewayApp, type GatewayLimits } from "./app.ts";
 import type { SystemAuth } from "./system_auth.ts";
@@ -55,7 +55,7 @@ export interface GatewayOptions {
    * alone for a gateway whose workers run elsewhere (`replicas`), with
    * `certificate` and `identity` given.
    */
-  ca: CertificateAuthority | { readonly cert: string };
+  ca: TrustAnchor;
   /** The certificate of the listeners; default issued under `ca` for localhost. */
   certificate?: CertifiedKey;
   /** The certificate the invoker presents to workers; default issued under `ca`. */
@@ -119,17 +119,20 @@ export interface Gateway {
 /** Starts a gateway; resolves once every listener accepts. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { ca, store } = options;
-  if (!options.certificate && !("keys" in ca)) {
-    throw new TypeError(
-      "Cannot start the gateway: no certificate given, and no CA key to issue one",
-    );
+  let leaf = options.certificate;
+  if (!leaf) {
+    if (!canIssue(ca)) {
+      throw new TypeError(
+        "Cannot start the gateway: no certificate given, and no CA key to issue one",
+      );
+    }
+    leaf = await issueLeaf(ca, {
+      commonName: "localhost",
+      dnsNames: ["localhost"],
+      // And the address it listens on, for clients on other hosts (a bench's namespaces).
+      ipAddresses: ["127.0.0.1", "::1", ...listenAddress(options.listen?.hostname)],
+    });
   }
-  const leaf = options.certificate ?? await issueLeaf(ca as CertificateAuthority, {
-    commonName: "localhost",
-    dnsNames: ["localhost"],
-    // And the address it listens on, for clients on other hosts (a bench's namespaces).
-    ipAddresses: ["127.0.0.1", "::1", ...listenAddress(options.listen?.hostname)],
-  });
   const internalTls = {
     ...leaf,
     ticketKey: crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH)),

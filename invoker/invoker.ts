@@ -14,7 +14,7 @@
  */
 import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, H3Client, type SessionStore } from "../h3/mod.ts";
-import { type CertificateAuthority, type CertifiedKey, invokerIdentity } from "../pki/mod.ts";
+import { canIssue, type CertifiedKey, invokerIdentity, type TrustAnchor } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
 import { FunctionPool, type Lease, type StartFailure, type WorkerPool } from "./pool.ts";
@@ -49,7 +49,7 @@ export interface InvokerOptions {
    * The CA that signs worker certificates; its certificate alone where
    * workers are not started here (`replicas`), with `identity` given.
    */
-  ca: CertificateAuthority | { readonly cert: string };
+  ca: TrustAnchor;
   /** The certificate the invoker presents to workers; default: issued under `ca`. */
   identity?: CertifiedKey;
   /**
@@ -502,7 +502,7 @@ export class Invoker {
   async #ready(): Promise<CertifiedKey> {
     const ca = this.#options.ca;
     if (this.#options.identity) return this.#identity = this.#options.identity;
-    if (!("keys" in ca)) {
+    if (!canIssue(ca)) {
       throw new TypeError("Cannot call workers: no invoker identity, and no CA key to issue one");
     }
     return this.#identity = await invokerIdentity(ca);

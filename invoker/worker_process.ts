@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
-import type { CertificateAuthority, CertifiedKey } from "../pki/mod.ts";
+import { canIssue, type CertifiedKey, type TrustAnchor } from "../pki/mod.ts";
 import { issueWorkerIdentity, type WorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
 import {
@@ -347,7 +347,7 @@ export interface StemOptions extends SpawnOptions {
  */
 export async function spawnStem(
   stemClass: StemClass,
-  ca: CertificateAuthority | { readonly cert: string },
+  ca: TrustAnchor,
   store: ZeroRttStore,
   options: StemOptions = {},
 ): Promise<StemProcess> {
@@ -359,7 +359,7 @@ export async function spawnStem(
   if (options.replica) {
     // The gateway mints its own session for the function: none here.
     identity = { name, ...options.replica.identity, session: new Uint8Array(0) };
-  } else if ("keys" in ca) {
+  } else if (canIssue(ca)) {
     identity = await issueWorkerIdentity(ca, name, {
       ipAddresses: placement ? [placement.address] : [],
     });
@@ -550,7 +550,7 @@ export async function spawnStem(
  */
 export async function spawnWorker(
   spec: FunctionSpec,
-  ca: CertificateAuthority | { readonly cert: string },
+  ca: TrustAnchor,
   store: ZeroRttStore,
   options: SpawnOptions & { stemClass?: StemClass } = {},
 ): Promise<WorkerProcess> {

@@ -30,6 +30,18 @@ export interface CertificateAuthority extends CertifiedKey {
   subject: string;
 }
 
+/**
+ * A CA as a process knows it: with its key where it issues certificates (the
+ * dev gateway), its certificate alone where it only verifies them (a cluster's
+ * gateway and replicas, which get their certificates issued elsewhere).
+ */
+export type TrustAnchor = CertificateAuthority | { readonly cert: string };
+
+/** Whether `ca` holds its key, so it can issue certificates. */
+export function canIssue(ca: TrustAnchor): ca is CertificateAuthority {
+  return "keys" in ca;
+}
+
 /** What a leaf certificate names. */
 export interface LeafOptions {
   /** Subject common name. */

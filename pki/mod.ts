@@ -8,8 +8,8 @@
  *
  * @module
  */
-export { createCa, issueLeaf, loadCa, spkiSha256 } from "./certs.ts";
-export type { CertificateAuthority, CertifiedKey, LeafOptions } from "./certs.ts";
+export { canIssue, createCa, issueLeaf, loadCa, spkiSha256 } from "./certs.ts";
+export type { CertificateAuthority, CertifiedKey, LeafOptions, TrustAnchor } from "./certs.ts";
 export { cacheDir, devCa, devCaCertificate } from "./dev_ca.ts";
 export { INVOKER_NAME, invokerIdentity } from "./invoker_identity.ts";
 export { type CertificateRole, ROLE_EKU, roleUsages, TLS_EKU } from "./roles.ts";
