@@ -6,6 +6,7 @@
  */
 import { defineCommand } from "citty";
 import { IMAGE_PATHS, MOUNTS, startClusterGateway } from "../deploy/mod.ts";
+import { runPod } from "./_pod.ts";
 
 /** `qfaas gateway`. */
 export const gatewayCommand = defineCommand({
@@ -41,9 +42,8 @@ export const gatewayCommand = defineCommand({
     },
   },
   async run({ args }) {
-    let gateway;
-    try {
-      gateway = await startClusterGateway({
+    await runPod("gateway", async () => {
+      const gateway = await startClusterGateway({
         functions: args.dir,
         config: args.cluster,
         secrets: args.secrets,
@@ -53,23 +53,21 @@ export const gatewayCommand = defineCommand({
         httpsPort: Number(args["https-port"]),
         internalPort: Number(args["internal-port"]),
       });
-    } catch (error) {
-      console.error(`qfaas gateway: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
-    console.error(JSON.stringify({
-      level: "info",
-      gateway: "ready",
-      http: gateway.http,
-      https: gateway.https,
-      internal: gateway.internalUrl,
-      functions: gateway.invoker.functions().map((fn) => fn.name),
-    }));
-    const stop = async () => {
-      await gateway.shutdown();
-      Deno.exit(0);
-    };
-    Deno.addSignalListener("SIGTERM", stop);
-    Deno.addSignalListener("SIGINT", stop);
+      const { promise: exited, resolve } = Promise.withResolvers<number>();
+      return {
+        ready: {
+          gateway: "ready",
+          http: gateway.http,
+          https: gateway.https,
+          internal: gateway.internalUrl,
+          functions: gateway.invoker.functions().map((fn) => fn.name),
+        },
+        stop: async () => {
+          await gateway.shutdown();
+          resolve(0);
+        },
+        exited,
+      };
+    });
   },
 });

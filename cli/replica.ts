@@ -5,6 +5,7 @@
  */
 import { defineCommand } from "citty";
 import { IMAGE_PATHS, startReplica } from "../deploy/mod.ts";
+import { runPod } from "./_pod.ts";
 
 /** `qfaas replica`. */
 export const replicaCommand = defineCommand({
@@ -39,9 +40,8 @@ export const replicaCommand = defineCommand({
   },
   async run({ args }) {
     const number = (text: string | undefined) => text === undefined ? undefined : Number(text);
-    let replica;
-    try {
-      replica = await startReplica({
+    await runPod("replica", async () => {
+      const replica = await startReplica({
         name: args.name,
         functions: args.dir,
         identity: args.identity,
@@ -51,21 +51,17 @@ export const replicaCommand = defineCommand({
         addresses: args.addresses?.split(",").map((address) => address.trim()),
         gateway: args.gateway,
       });
-    } catch (error) {
-      console.error(`qfaas replica: ${(error as Error).message}`);
-      Deno.exit(1);
-    }
-    console.error(JSON.stringify({
-      level: "info",
-      replica: replica.worker.name,
-      function: args.name,
-      port: replica.worker.port,
-      pid: replica.worker.pid,
-      health: replica.healthPort,
-    }));
-    const stop = () => replica.stop();
-    Deno.addSignalListener("SIGTERM", stop);
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.exit(await replica.exited);
+      return {
+        ready: {
+          replica: replica.worker.name,
+          function: args.name,
+          port: replica.worker.port,
+          pid: replica.worker.pid,
+          health: replica.healthPort,
+        },
+        stop: () => replica.stop(),
+        exited: replica.exited,
+      };
+    });
   },
 });
