@@ -14,6 +14,7 @@ import { ROLE_EKU } from "../pki/mod.ts";
 import { mintSession } from "../quic/mod.ts";
 import { type Project, project, qfaasArgv } from "./_dev_process.ts";
 import { packetKinds, udpRelay } from "./_udp_relay.ts";
+import { until } from "./_wait.ts";
 
 const HOST = "counter.qfaas.svc.cluster.local";
 
@@ -139,9 +140,7 @@ async function started(files: Project, argv: string[]): Promise<Started> {
   clearTimeout(deadline);
   // Keep reading, so that its output never blocks it.
   const draining = (async () => {
-    for (let r = await lines.read(); !r.done; r = await lines.read()) {
-      if (Deno.env.get("QFAAS_TEST_LOGS")) console.error(r.value);
-    }
+    while (!(await lines.read()).done) { /* drop */ }
   })();
   let gone = false;
   const kill = async () => {
@@ -190,15 +189,6 @@ async function runs(files: Project, body: string): Promise<number> {
   const text = await Deno.readTextFile(join(files.functions, "counter", "runs", "log"))
     .catch(() => "");
   return text.split("\n").filter((line) => line === `POST ${body}`).length;
-}
-
-/** Polls `condition` every 50 ms, up to `ms`. */
-async function until(what: string, condition: () => Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 Deno.test({
@@ -319,15 +309,12 @@ Deno.test({
   }
 
   // A new pod in its place: its first request is 0-RTT as well.
-  await using again = await replica(files, mounted, ports[0]);
+  await using again = await replica(files, mounted, ports[0], undefined, link);
   assert.ok(again.ready.port === ports[0].port);
-  let answer = await post("new-pod");
-  await until("the gateway to use the new replica", async () => {
-    if (answer.replica === replicaName(ports[0].port)) return true;
-    answer = await post("new-pod");
-    if (Deno.env.get("QFAAS_TEST_LOGS")) console.error(answer);
-    return answer.replica === replicaName(ports[0].port);
-  });
+  const answer = await until("the gateway to use the new replica", async () => {
+    const answer = await post("new-pod");
+    return answer.replica === replicaName(ports[0].port) ? answer : null;
+  }, 20_000);
   assert.equal(answer.zeroRtt, "accepted", answer.text);
   assert.match(answer.text, /^early=1 ran new-pod/);
 });

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Project, project, qfaasArgv } from "./_dev_process.ts";
+import { until } from "./_wait.ts";
 
 const NETWORK = "qfaas-e2e";
 const IMAGE = "localhost/qfaas-e2e:latest";
@@ -69,17 +70,6 @@ async function qfaas(files: Project, env: Record<string, string>, args: string[]
   const started = performance.now();
   const out = await sh({ ...files.env, ...env }, program, argv);
   return { out, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Polls `probe` every 100 ms until it returns a value, up to `ms`. */
-async function until<T>(what: string, probe: () => Promise<T | null>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 Deno.test({
@@ -154,8 +144,12 @@ Deno.test({
     // Every replica's first answer, however many requests it takes to meet both.
     const firsts = new Map<string, Answer>();
     await until("an answer from each replica", async () => {
-      const answer = await call();
-      if (answer.status !== 200) return null;
+      // Until the gateway is up, nothing answers; until it finds replicas, 503.
+      const answer = await call().catch((error) => {
+        if (error instanceof TypeError) return null;
+        throw error;
+      });
+      if (answer?.status !== 200) return null;
       if (!firsts.has(answer.replica)) firsts.set(answer.replica, answer);
       return firsts.size === 2 ? true : null;
     });
