@@ -10,6 +10,8 @@ export interface Summary {
   n: number;
   /** 50th percentile. */
   median: number;
+  /** 10th percentile. */
+  p10: number;
   /** 90th percentile. */
   p90: number;
   /** 99th percentile. */
@@ -31,12 +33,17 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
 }
 
-/** Summarises `samples`. */
+/**
+ * Summarises `samples`, in any order.
+ *
+ * @throws {RangeError} if there are none.
+ */
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     n: sorted.length,
     median: quantile(sorted, 0.5),
+    p10: quantile(sorted, 0.1),
     p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
     min: sorted[0],

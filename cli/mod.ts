@@ -1,6 +1,7 @@
 /**
  * The cli room: the `qfaas` command. Each subcommand parses its arguments
- * and calls one function of another room.
+ * and calls one function of another room; `qfaas bench`'s subcommands are
+ * the bench room's own (bench/commands.ts), loaded only when it runs.
  *
  * @module
  */

@@ -16,9 +16,11 @@ import { discoverFunctions } from "../config/mod.ts";
 import { prepareFunction } from "../invoker/mod.ts";
 import { IMAGE_PATHS } from "./contract.ts";
 
-/** qfaas's own directories a pod runs (cli/bench.ts still imports bench/ statically). */
+/**
+ * qfaas's own directories a pod runs. Not bench/ (a workspace member, which
+ * `qfaas bench` alone loads, at run time) nor the example apps.
+ */
 const SOURCES = [
-  "bench",
   "chain",
   "cli",
   "config",
@@ -31,7 +33,17 @@ const SOURCES = [
   "store",
   "watchdog",
 ];
-const SOURCE_FILES = ["main.ts", "deno.json", "deno.lock"];
+const SOURCE_FILES = ["main.ts", "deno.lock"];
+
+/**
+ * qfaas's deno.json as the image holds it: without `workspace`, whose members
+ * (bench/, the example apps) the image leaves out, so that Deno neither warns
+ * about them nor installs their packages (vega, vega-lite, sharp).
+ */
+export function imageDenoJson(text: string): string {
+  const { workspace: _members, ...config } = JSON.parse(text);
+  return JSON.stringify(config, null, 2) + "\n";
+}
 
 const PROJECT = new URL("..", import.meta.url).pathname;
 
@@ -175,6 +187,8 @@ export async function buildImage(options: ImageOptions): Promise<BuiltImage> {
       for (const file of SOURCE_FILES) {
         await Deno.copyFile(join(PROJECT, file), inside(join(IMAGE_PATHS.qfaas, file)));
       }
+      const config = await Deno.readTextFile(join(PROJECT, "deno.json"));
+      await Deno.writeTextFile(inside(join(IMAGE_PATHS.qfaas, "deno.json")), imageDenoJson(config));
     });
 
     await step("functions (no .secrets, no .env)", async () => {

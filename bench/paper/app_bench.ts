@@ -12,8 +12,8 @@ import {
   type BenchRun,
   ProgressBar,
   type Series,
-  type Transport,
-  TRANSPORTS,
+  TRANSPORT_MODES,
+  type TransportMode,
   writeReport,
 } from "../report/mod.ts";
 import { type AppPlan, APPS } from "./apps.ts";
@@ -76,15 +76,15 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
   };
   const bar = new ProgressBar(
     `qfaas bench app ${options.app}`,
-    TRANSPORTS.length * plan.operations.length * options.samples,
+    TRANSPORT_MODES.length * plan.operations.length * options.samples,
   );
   const series: Series[] = [];
   // One gateway per transport, all up at once, so that rounds can cycle the
   // transports and drift lands on all of them alike. All five: h3-0rtt-idempotent
   // is the paper's "POST 1-RTT" for the POST functions.
   await using stack = new AsyncDisposableStack();
-  const gateways: { transport: Transport; ready: GatewayNodeReady }[] = [];
-  for (const transport of TRANSPORTS) {
+  const gateways: { transport: TransportMode; ready: GatewayNodeReady }[] = [];
+  for (const transport of TRANSPORT_MODES) {
     const scratch = await Deno.makeTempDir({ prefix: `qfaas-app-${options.app}-` });
     stack.defer(() => Deno.remove(scratch, { recursive: true }));
     await plan.prepare?.(scratch, options.samples);

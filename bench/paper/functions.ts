@@ -8,15 +8,19 @@
  *
  * @module
  */
+import type { Transport } from "../../config/mod.ts";
 import type { InvokerFunction } from "../../invoker/mod.ts";
-import type { Transport } from "../report/mod.ts";
+import type { TransportMode } from "../report/mod.ts";
 
 const examples = new URL("../../examples/functions/", import.meta.url).pathname;
 const CHAIN = new URL("./functions/chain.ts", import.meta.url).pathname;
 
-/** How the gateway reaches a worker for each transport the paper compares. */
-export function hop(transport: Transport): Partial<InvokerFunction> {
-  switch (transport) {
+/** How the gateway reaches a worker in one transport mode: a worker transport and its 0-RTT policy. */
+export type Hop = { transport: Transport } & Pick<InvokerFunction, "earlyData" | "preseed">;
+
+/** The hop of each transport mode the paper compares. */
+export function hop(mode: TransportMode): Hop {
+  switch (mode) {
     case "tcp":
       return { transport: "tcp" };
     case "tls":
@@ -38,22 +42,22 @@ export function hop(transport: Transport): Partial<InvokerFunction> {
 export const STEM_CELLS = 1;
 
 /** The transports of the cold start on a stem cell (`names.coldStem`). */
-export const STEM_TRANSPORTS: readonly Transport[] = ["h3-0rtt"];
+export const STEM_TRANSPORTS: readonly TransportMode[] = ["h3-0rtt"];
 
 /** Function names, per scenario and transport. */
 export const names = {
   /** echo over a new connection per request (non-continuous). */
-  fresh: (t: Transport) => `echo-${t}-new`,
+  fresh: (t: TransportMode) => `echo-${t}-new`,
   /** echo over kept connections (continuous). */
-  kept: (t: Transport) => `echo-${t}`,
+  kept: (t: TransportMode) => `echo-${t}`,
   /** 1 MB over a new connection per request. */
-  megabyte: (t: Transport) => `mb-${t}-new`,
+  megabyte: (t: TransportMode) => `mb-${t}-new`,
   /** A function whose worker the bench replaces before every request. */
-  cold: (t: Transport) => `cold-${t}`,
+  cold: (t: TransportMode) => `cold-${t}`,
   /** Like `cold`, but its new worker is a stem cell specialized, not a new process. */
-  coldStem: (t: Transport) => `cold-stem-${t}`,
+  coldStem: (t: TransportMode) => `cold-stem-${t}`,
   /** The nested chain; each hop opens new connections. */
-  chain: (t: Transport) => `chain-${t}`,
+  chain: (t: TransportMode) => `chain-${t}`,
 };
 
 /** Where the chain's functions call the gateway over TCP and TLS. */
@@ -70,7 +74,7 @@ export interface GatewayUrls {
  * every worker, so their numbers do not depend on the gateway's stem cells.
  */
 export function paperFunctions(
-  transports: readonly Transport[],
+  transports: readonly TransportMode[],
   urls: GatewayUrls,
 ): InvokerFunction[] {
   return transports.flatMap((t) => {

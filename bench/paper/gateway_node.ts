@@ -6,7 +6,7 @@
 // {"op":"stems","atLeast":1}) until stdin ends. Serving the paper's functions, its gateway keeps
 // one stem cell (`STEM_CELLS`) per class, which only the stem cold-start function takes
 // (functions.ts); an app's functions get none.
-import { type Transport, TRANSPORTS } from "../report/mod.ts";
+import { TRANSPORT_MODES, type TransportMode } from "../report/mod.ts";
 import { discoverFunctions } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa } from "../../pki/mod.ts";
@@ -29,7 +29,7 @@ export interface AppConfig {
   /** Its functions directory. */
   dir: string;
   /** How the gateway reaches its workers, and its functions reach the gateway. */
-  transport: Transport;
+  transport: TransportMode;
   /** Extra environment for every function (e.g. where its data lives). */
   env?: Record<string, string>;
   /** Extra paths every function may write. */
@@ -150,7 +150,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   const https = `https://${config.hostname}:${new URL(gateway.https!).port}`;
   const functions = config.app
     ? await appFunctions(config.app, { http, https }, caFile)
-    : paperFunctions(TRANSPORTS, { http, https });
+    : paperFunctions(TRANSPORT_MODES, { http, https });
   for (const fn of functions) gateway.invoker.register(fn);
   const files = config.app?.files ? serveFiles(config.hostname, config.app.files) : undefined;
   const ready: GatewayNodeReady = {

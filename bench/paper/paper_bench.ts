@@ -14,9 +14,9 @@ import {
   type BenchRun,
   ProgressBar,
   type Series,
-  summarize,
-  type Transport,
-  TRANSPORTS,
+  summaryRows,
+  TRANSPORT_MODES,
+  type TransportMode,
   writeReport,
 } from "../report/mod.ts";
 import { benchHosts, deno } from "./hosts.ts";
@@ -77,14 +77,14 @@ export interface PaperBenchReport {
 }
 
 /** The transports of scenarios where POST does not matter (h3-0rtt-idempotent is h3-0rtt there). */
-export const GET_TRANSPORTS: readonly Transport[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
+export const GET_TRANSPORTS: readonly TransportMode[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
 const ROUNDS = 5;
 const ECHO_GET = { text: "GET /\n" };
 
 /** A scenario's jobs for one transport: how to ask, what to expect. */
 interface Plan {
   scenario: string;
-  transport: Transport;
+  transport: TransportMode;
   rttMs: number;
   chainLength?: number;
   job: Omit<ClientJob, "count">;
@@ -134,7 +134,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   const url = (fn: string, query = "") => `${base}/function/${fn}${query}`;
 
   const plans = (rttMs: number): Plan[] => [
-    ...TRANSPORTS.map((t) => ({
+    ...TRANSPORT_MODES.map((t) => ({
       scenario: "get-noncontinuous",
       transport: t,
       rttMs,
@@ -143,7 +143,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   ];
   const single: Plan[] = [
     ...plans(options.rttMs),
-    ...TRANSPORTS.map((t) => ({
+    ...TRANSPORT_MODES.map((t) => ({
       scenario: "post-noncontinuous",
       transport: t,
       rttMs: options.rttMs,
@@ -154,7 +154,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
         expect: { text: "POST / qfaas\n" },
       },
     })),
-    ...TRANSPORTS.map((t) => ({
+    ...TRANSPORT_MODES.map((t) => ({
       scenario: "continuous",
       transport: t,
       rttMs: options.rttMs,
@@ -185,7 +185,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     }))
   );
   /** A cold start of function `name` (its workers recycled first), on a stem cell or not. */
-  const cold = (t: Transport, name: string, stem: boolean): Plan => ({
+  const cold = (t: TransportMode, name: string, stem: boolean): Plan => ({
     scenario: stem ? "cold-start-stem" : "cold-start",
     transport: t,
     rttMs: options.rttMs,
@@ -311,8 +311,13 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
 
 /** The numbers the targets name, from one run's medians. */
 function judge(run: BenchRun, options: PaperBenchOptions) {
-  const rows = summarize(run);
-  const median = (scenario: string, transport: Transport, rttMs = options.rttMs, chain?: number) =>
+  const rows = summaryRows(run);
+  const median = (
+    scenario: string,
+    transport: TransportMode,
+    rttMs = options.rttMs,
+    chain?: number,
+  ) =>
     rows.find((r) =>
       r.scenario === scenario && r.transport === transport && r.rttMs === rttMs &&
       r.chainLength === chain

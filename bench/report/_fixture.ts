@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type BenchRun, type Series, type Transport, TRANSPORTS } from "./samples.ts";
+import { type BenchRun, type Series, TRANSPORT_MODES, type TransportMode } from "./samples.ts";
 
 /** Round trips each transport spends before its response: TCP 2, TLS 3, HTTP/3 1-RTT 2, 0-RTT 1. */
-const ROUND_TRIPS: Record<Transport, number> = {
+const ROUND_TRIPS: Record<TransportMode, number> = {
   "tcp": 2,
   "tls": 3,
   "h3-1rtt": 2,
@@ -21,7 +21,7 @@ export function paperRun(n = 20): BenchRun {
   const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const series = (
     scenario: string,
-    transport: Transport,
+    transport: TransportMode,
     rttMs: number,
     chainLength?: number,
   ): Series => ({
@@ -39,9 +39,13 @@ export function paperRun(n = 20): BenchRun {
     startedAt: "2022-11-07T00:00:00.000Z",
     machine: { cpu: "test", cores: 2 },
     series: [
-      ...TRANSPORTS.map((t) => series("get-noncontinuous", t, 0.5)),
-      ...[0, 0.5, 1, 2, 3].flatMap((rtt) => TRANSPORTS.map((t) => series("rtt-sweep", t, rtt))),
-      ...[1, 2, 3, 4, 5, 6].flatMap((len) => TRANSPORTS.map((t) => series("chain", t, 0.5, len))),
+      ...TRANSPORT_MODES.map((t) => series("get-noncontinuous", t, 0.5)),
+      ...[0, 0.5, 1, 2, 3].flatMap((rtt) =>
+        TRANSPORT_MODES.map((t) => series("rtt-sweep", t, rtt))
+      ),
+      ...[1, 2, 3, 4, 5, 6].flatMap((len) =>
+        TRANSPORT_MODES.map((t) => series("chain", t, 0.5, len))
+      ),
     ],
   };
 }

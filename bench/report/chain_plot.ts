@@ -5,7 +5,7 @@
  */
 import { lineChartSvg } from "./_line_chart.ts";
 import type { BenchRun } from "./samples.ts";
-import { summarize } from "./summary.ts";
+import { summaryRows } from "./summary.ts";
 
 /**
  * An SVG line chart of `scenario`'s median latency against chain length at
@@ -14,7 +14,7 @@ import { summarize } from "./summary.ts";
  * @throws {RangeError} if the run has no chain series of `scenario` at `rttMs`.
  */
 export async function chainSvg(run: BenchRun, scenario: string, rttMs: number): Promise<string> {
-  const rows = summarize(run).filter((r) =>
+  const rows = summaryRows(run).filter((r) =>
     r.scenario === scenario && r.rttMs === rttMs && r.chainLength !== undefined
   );
   if (rows.length === 0) {

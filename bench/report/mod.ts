@@ -18,13 +18,14 @@
  */
 export {
   type BenchRun,
+  type H3Start,
   selectSeries,
   type Series,
   type SeriesFilter,
-  type Transport,
-  TRANSPORTS,
+  TRANSPORT_MODES,
+  type TransportMode,
 } from "./samples.ts";
-export { type Row, summarize } from "./summary.ts";
+export { type Row, summaryRows } from "./summary.ts";
 export { markdownTable, type MarkdownTableOptions } from "./table.ts";
 export { TRANSPORT_COLORS } from "./palette.ts";
 export { boxPlotSvg } from "./box_plot.ts";

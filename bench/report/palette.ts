@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type Transport, TRANSPORTS } from "./samples.ts";
+import { TRANSPORT_MODES, type TransportMode } from "./samples.ts";
 
 /** The colour of each transport: grey for plain TCP, red for TLS, cool hues for HTTP/3. */
-export const TRANSPORT_COLORS: Readonly<Record<Transport, string>> = {
+export const TRANSPORT_COLORS: Readonly<Record<TransportMode, string>> = {
   "tcp": "#7f7f7f",
   "tls": "#d62728",
   "h3-1rtt": "#2ca02c",
@@ -15,10 +15,10 @@ export const TRANSPORT_COLORS: Readonly<Record<Transport, string>> = {
   "h3-0rtt-idempotent": "#9467bd",
 };
 
-/** The transports among `present`, once each, in the order of `TRANSPORTS`. */
-export function orderTransports(present: Iterable<Transport>): Transport[] {
+/** The transports among `present`, once each, in the order of `TRANSPORT_MODES`. */
+export function orderTransports(present: Iterable<TransportMode>): TransportMode[] {
   const seen = new Set(present);
-  return TRANSPORTS.filter((t) => seen.has(t));
+  return TRANSPORT_MODES.filter((t) => seen.has(t));
 }
 
 /** A Vega-Lite colour channel on the `transport` field: the subset of its schema that charts use. */
@@ -30,9 +30,9 @@ export interface TransportColorDef {
   /** Legend title. */
   title: string;
   /** Legend order. */
-  sort: Transport[];
-  /** Transport to colour. */
-  scale: { domain: Transport[]; range: string[] };
+  sort: TransportMode[];
+  /** Transport mode to colour. */
+  scale: { domain: TransportMode[]; range: string[] };
   /** Legend settings, or null for none. */
   legend: { symbolOpacity: number } | null;
 }
@@ -42,7 +42,7 @@ export interface TransportColorDef {
  * `transports` to its colour in `TRANSPORT_COLORS`, with a legend if asked.
  */
 export function transportColor(
-  transports: readonly Transport[],
+  transports: readonly TransportMode[],
   legend: boolean,
 ): TransportColorDef {
   return {

@@ -8,7 +8,7 @@ import { boxPlotSvg } from "./box_plot.ts";
 import { chainSvg } from "./chain_plot.ts";
 import { rttSweepSvg } from "./rtt_sweep.ts";
 import type { BenchRun } from "./samples.ts";
-import { summarize } from "./summary.ts";
+import { summaryRows } from "./summary.ts";
 import { markdownTable, type MarkdownTableOptions } from "./table.ts";
 
 /** The raw samples' file name inside the report folder. */
@@ -44,7 +44,7 @@ export async function writeReport(
   const chartsDir = options.chartsDir ?? CHARTS_DIR;
   await Deno.mkdir(`${dir}/${chartsDir}`, { recursive: true });
   await Deno.writeTextFile(`${dir}/${samplesFile}`, `${JSON.stringify(run, null, 2)}\n`);
-  const rows = summarize(run);
+  const rows = summaryRows(run);
   const sections = [
     `Command: \`${run.command}\`, started ${run.startedAt}. Raw samples: [${samplesFile}](${samplesFile}).\n`,
   ];

@@ -5,7 +5,7 @@
  */
 import { lineChartSvg } from "./_line_chart.ts";
 import type { BenchRun } from "./samples.ts";
-import { summarize } from "./summary.ts";
+import { summaryRows } from "./summary.ts";
 
 /**
  * An SVG line chart of `scenario`'s median latency against RTT, one line per
@@ -14,7 +14,7 @@ import { summarize } from "./summary.ts";
  * @throws {RangeError} if the run has no series of `scenario`.
  */
 export async function rttSweepSvg(run: BenchRun, scenario: string): Promise<string> {
-  const rows = summarize(run).filter((r) => r.scenario === scenario);
+  const rows = summaryRows(run).filter((r) => r.scenario === scenario);
   if (rows.length === 0) {
     throw new RangeError(`Cannot draw an RTT sweep of ${scenario}: received no such series`);
   }

@@ -5,11 +5,20 @@
  * @module
  */
 
-/** A transport the paper compares: HTTP/1.1 over TCP, HTTPS over TLS 1.3, and HTTP/3 in three modes. */
-export type Transport = "tcp" | "tls" | "h3-1rtt" | "h3-0rtt" | "h3-0rtt-idempotent";
+import type { Transport } from "../../config/mod.ts";
 
-/** Every transport, in the order tables and charts list them (baselines first). */
-export const TRANSPORTS: readonly Transport[] = [
+/** How an HTTP/3 connection starts: a full handshake, or 0-RTT for all requests or idempotent ones. */
+export type H3Start = "1rtt" | "0rtt" | "0rtt-idempotent";
+
+/**
+ * What one series measures: a worker `Transport` (config/), with HTTP/3 split
+ * by how its connections start: HTTP/1.1 over TCP, HTTPS over TLS 1.3, and
+ * HTTP/3 in three modes. Reports name it in their `transport` field.
+ */
+export type TransportMode = Exclude<Transport, "h3"> | `h3-${H3Start}`;
+
+/** Every transport mode, in the order tables and charts list them (baselines first). */
+export const TRANSPORT_MODES: readonly TransportMode[] = [
   "tcp",
   "tls",
   "h3-1rtt",
@@ -21,8 +30,8 @@ export const TRANSPORTS: readonly Transport[] = [
 export interface Series {
   /** Free-form scenario name, e.g. "get-noncontinuous" or "chain". */
   scenario: string;
-  /** The transport measured. */
-  transport: Transport;
+  /** The transport mode measured. */
+  transport: TransportMode;
   /** Emulated round-trip time between gateway and worker, ms. */
   rttMs: number;
   /** Functions in the chain, for chain scenarios. */

@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { quantile } from "../stats.ts";
-import { type BenchRun, type Series, type Transport, TRANSPORTS } from "./samples.ts";
+import { summarize } from "../stats.ts";
+import { type BenchRun, type Series, TRANSPORT_MODES, type TransportMode } from "./samples.ts";
 
 /** The summary of one series, in ms; what tables and line charts show. */
 export interface Row {
   /** Scenario name. */
   scenario: string;
-  /** The transport measured. */
-  transport: Transport;
+  /** The transport mode measured. */
+  transport: TransportMode;
   /** Round-trip time, ms. */
   rttMs: number;
   /** Chain length, for chain scenarios. */
@@ -37,13 +37,14 @@ function conditions(s: Pick<Series, "scenario" | "rttMs" | "chainLength">): stri
 }
 
 /**
- * Summarises every series of `run`, sorted by scenario (in first-seen order),
- * RTT, chain length and transport, so tables read the same however the run
- * interleaved its measurements.
+ * The rows of `run`: every series summarised (`summarize` of bench/stats.ts)
+ * and compared with its baselines, sorted by scenario (in first-seen order),
+ * RTT, chain length and transport mode, so tables read the same however the
+ * run interleaved its measurements.
  *
  * @throws {RangeError} if a series has no samples.
  */
-export function summarize(run: BenchRun): Row[] {
+export function summaryRows(run: BenchRun): Row[] {
   const scenarioOrder = [...new Set(run.series.map((s) => s.scenario))];
   const rows = run.series.map((s): Row => {
     if (s.samples.length === 0) {
@@ -51,21 +52,21 @@ export function summarize(run: BenchRun): Row[] {
         `Cannot summarize series ${s.scenario}/${s.transport} at ${s.rttMs} ms: received no samples`,
       );
     }
-    const sorted = [...s.samples].sort((a, b) => a - b);
+    const { n, median, p10, p90 } = summarize(s.samples);
     return {
       scenario: s.scenario,
       transport: s.transport,
       rttMs: s.rttMs,
       ...(s.chainLength === undefined ? {} : { chainLength: s.chainLength }),
-      n: sorted.length,
-      median: quantile(sorted, 0.5),
-      p10: quantile(sorted, 0.1),
-      p90: quantile(sorted, 0.9),
+      n,
+      median,
+      p10,
+      p90,
       ratioToTls: null,
       ratioToTcp: null,
     };
   });
-  const medianOf = (key: string, transport: Transport) =>
+  const medianOf = (key: string, transport: TransportMode) =>
     rows.find((r) => r.transport === transport && conditions(r) === key)?.median;
   const ratio = (median: number, baseline: number | undefined) =>
     baseline === undefined || baseline === 0 ? null : median / baseline;
@@ -78,6 +79,6 @@ export function summarize(run: BenchRun): Row[] {
     scenarioOrder.indexOf(a.scenario) - scenarioOrder.indexOf(b.scenario) ||
     a.rttMs - b.rttMs ||
     (a.chainLength ?? 0) - (b.chainLength ?? 0) ||
-    TRANSPORTS.indexOf(a.transport) - TRANSPORTS.indexOf(b.transport)
+    TRANSPORT_MODES.indexOf(a.transport) - TRANSPORT_MODES.indexOf(b.transport)
   );
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { BenchRun, Series } from "./samples.ts";
-import { summarize } from "./summary.ts";
+import { summaryRows } from "./summary.ts";
 
 const run = (series: Series[]): BenchRun => ({
   command: "test",
@@ -9,8 +9,8 @@ const run = (series: Series[]): BenchRun => ({
   series,
 });
 
-Deno.test("summarize() computes median, p10 and p90 by linear interpolation", () => {
-  const [tcp, tls] = summarize(run([
+Deno.test("summaryRows() computes median, p10 and p90 by linear interpolation", () => {
+  const [tcp, tls] = summaryRows(run([
     { scenario: "s", transport: "tls", rttMs: 0.5, samples: [20, 10] },
     { scenario: "s", transport: "tcp", rttMs: 0.5, samples: [11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
   ]));
@@ -26,8 +26,8 @@ Deno.test("summarize() computes median, p10 and p90 by linear interpolation", ()
   });
 });
 
-Deno.test("summarize() divides medians by the tls and tcp medians of the same conditions", () => {
-  const rows = summarize(run([
+Deno.test("summaryRows() divides medians by the tls and tcp medians of the same conditions", () => {
+  const rows = summaryRows(run([
     { scenario: "s", transport: "tcp", rttMs: 0.5, samples: [6] },
     { scenario: "s", transport: "tls", rttMs: 0.5, samples: [15] },
     { scenario: "s", transport: "h3-0rtt", rttMs: 0.5, samples: [3] },
@@ -46,8 +46,8 @@ Deno.test("summarize() divides medians by the tls and tcp medians of the same co
   );
 });
 
-Deno.test("summarize() compares chain lengths only with their own baselines", () => {
-  const rows = summarize(run([
+Deno.test("summaryRows() compares chain lengths only with their own baselines", () => {
+  const rows = summaryRows(run([
     { scenario: "chain", transport: "tls", rttMs: 0.5, chainLength: 2, samples: [40] },
     { scenario: "chain", transport: "h3-0rtt", rttMs: 0.5, chainLength: 1, samples: [10] },
     { scenario: "chain", transport: "tls", rttMs: 0.5, chainLength: 1, samples: [20] },
@@ -61,8 +61,8 @@ Deno.test("summarize() compares chain lengths only with their own baselines", ()
   ]);
 });
 
-Deno.test("summarize() orders scenarios as first seen, then RTT, then transport", () => {
-  const rows = summarize(run([
+Deno.test("summaryRows() orders scenarios as first seen, then RTT, then transport", () => {
+  const rows = summaryRows(run([
     { scenario: "b", transport: "h3-1rtt", rttMs: 2, samples: [1] },
     { scenario: "a", transport: "tls", rttMs: 0, samples: [1] },
     { scenario: "b", transport: "tcp", rttMs: 2, samples: [1] },
@@ -76,8 +76,8 @@ Deno.test("summarize() orders scenarios as first seen, then RTT, then transport"
   ]);
 });
 
-Deno.test("summarize() gives no ratio against a zero baseline", () => {
-  const [tcp, tls] = summarize(run([
+Deno.test("summaryRows() gives no ratio against a zero baseline", () => {
+  const [tcp, tls] = summaryRows(run([
     { scenario: "s", transport: "tcp", rttMs: 0, samples: [0] },
     { scenario: "s", transport: "tls", rttMs: 0, samples: [2] },
   ]));
@@ -85,9 +85,9 @@ Deno.test("summarize() gives no ratio against a zero baseline", () => {
   assert.equal(tls.ratioToTcp, null);
 });
 
-Deno.test("summarize() rejects a series without samples", () => {
+Deno.test("summaryRows() rejects a series without samples", () => {
   assert.throws(
-    () => summarize(run([{ scenario: "s", transport: "tcp", rttMs: 0, samples: [] }])),
+    () => summaryRows(run([{ scenario: "s", transport: "tcp", rttMs: 0, samples: [] }])),
     RangeError,
   );
 });

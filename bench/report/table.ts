@@ -26,7 +26,7 @@ function formatRatio(ratio: number | null): string {
 }
 
 /**
- * Markdown tables of `rows` (from `summarize()`), one per scenario under its
+ * Markdown tables of `rows` (from `summaryRows()`), one per scenario under its
  * own heading, in row order; a "chain" column appears only where a scenario
  * has chain lengths. Ratios are of medians, "—" where the baseline is absent.
  */

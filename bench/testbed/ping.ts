@@ -4,21 +4,12 @@
  *
  * @module
  */
-import { quantile } from "../stats.ts";
+import { summarize, type Summary } from "../stats.ts";
 import { run } from "./_command.ts";
 import { TestbedError } from "./errors.ts";
 
-/** Round-trip times of one series of pings, in milliseconds. */
-export interface RttSample {
-  /** Replies received. */
-  n: number;
-  /** 50th percentile. */
-  median: number;
-  /** 10th percentile. */
-  p10: number;
-  /** 90th percentile. */
-  p90: number;
-}
+/** Round-trip times of one series of pings, in milliseconds: replies received (`n`) and percentiles. */
+export type RttSample = Pick<Summary, "n" | "median" | "p10" | "p90">;
 
 /** One pair of hosts checked by `Testbed.verify`. */
 export interface RttCheck extends RttSample {
@@ -42,13 +33,8 @@ export function parsePingTimes(output: string): number[] {
 /** Median, p10 and p90 of `times`; throws RangeError when empty. */
 export function summarizeRtt(times: readonly number[]): RttSample {
   if (times.length === 0) throw new RangeError("Cannot summarise round trips: received none");
-  const sorted = [...times].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    median: quantile(sorted, 0.5),
-    p10: quantile(sorted, 0.1),
-    p90: quantile(sorted, 0.9),
-  };
+  const { n, median, p10, p90 } = summarize(times);
+  return { n, median, p10, p90 };
 }
 
 /** Pings sent first and not counted: the first replies pay for cold caches and idle CPUs. */
