@@ -178,6 +178,97 @@ function joined(chunks: Uint8Array[]): Uint8Array[] {
   return out;
 }
 
+/** Checks a body's events in order (size, content-length, trailers) and gives their DATA. */
+class BodyCheck {
+  /** Body bytes seen so far. */
+  received = 0;
+  /** The "end" event was seen and checked. */
+  complete = false;
+  #source: EventSource;
+  #options: BodyOptions;
+
+  constructor(source: EventSource, options: BodyOptions) {
+    this.#source = source;
+    this.#options = options;
+  }
+
+  /** Checks `events`; returns their non-empty DATA chunks. Throws `H3Error` on a broken rule. */
+  take(events: MessageEvent[]): Uint8Array[] {
+    const options = this.#options;
+    const chunks: Uint8Array[] = [];
+    for (const event of events) {
+      if (event.kind === "data") {
+        this.received += event.chunk.byteLength;
+        if (this.received > options.maxSize) {
+          this.#source.cancel(H3ErrorCode.H3_EXCESSIVE_LOAD);
+          throw new H3Error(
+            H3ErrorCode.H3_EXCESSIVE_LOAD,
+            "stream",
+            `body exceeds ${options.maxSize} bytes`,
+          );
+        }
+        if (options.contentLength !== null && this.received > options.contentLength) {
+          throw new H3Error(
+            H3ErrorCode.H3_MESSAGE_ERROR,
+            "stream",
+            "body longer than its content-length",
+          );
+        }
+        if (event.chunk.byteLength > 0) chunks.push(event.chunk);
+      } else if (event.kind === "trailers") {
+        options.onTrailers?.(event.lines);
+      } else if (event.kind === "end") {
+        if (options.contentLength !== null && this.received !== options.contentLength) {
+          throw new H3Error(
+            H3ErrorCode.H3_MESSAGE_ERROR,
+            "stream",
+            `body of ${this.received} bytes, content-length ${options.contentLength}`,
+          );
+        }
+        this.complete = true;
+      }
+    }
+    return chunks;
+  }
+}
+
+/**
+ * The whole body, read from `source` without a web stream: for a caller that
+ * wants it all at once (a small response with a known length), it saves the
+ * stream and its promise per chunk. Checks as `bodyStream` does; `onEnd` is
+ * called once, `onError` with the error it rejects with.
+ */
+export async function readBody(
+  source: EventSource,
+  pending: MessageEvent[],
+  options: BodyOptions,
+): Promise<Uint8Array> {
+  const check = new BodyCheck(source, options);
+  const chunks: Uint8Array[] = [];
+  try {
+    let events: MessageEvent[] | null = pending;
+    while (events !== null) {
+      // DATA read with `next()` are views of fresh copies, ours to keep.
+      for (const chunk of check.take(events)) chunks.push(chunk);
+      if (check.complete) break;
+      events = await source.next();
+    }
+  } catch (error) {
+    options.onError?.(error);
+    options.onEnd?.();
+    throw error;
+  }
+  options.onEnd?.();
+  if (chunks.length === 1) return chunks[0];
+  const whole = new Uint8Array(check.received);
+  let filled = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, filled);
+    filled += chunk.byteLength;
+  }
+  return whole;
+}
+
 /**
  * The body as a byte stream (`type: "bytes"`), pulling DATA from `source` as
  * it is read. A reader that brings its own buffer (BYOB) has it filled
@@ -190,7 +281,6 @@ export function bodyStream(
   pending: MessageEvent[],
   options: BodyOptions,
 ): ReadableStream<Uint8Array> {
-  let received = 0;
   let ended = false;
   /** The "end" event was seen and checked: once `queue` is empty, the body is over. */
   let complete = false;
@@ -201,41 +291,11 @@ export function bodyStream(
   /** DATA not yet handed on, never a view on a reader's buffer: chunks we own. */
   const queue: Uint8Array[] = [];
   let first: MessageEvent[] | null = pending;
+  const check = new BodyCheck(source, options);
   /** Checks events in order; returns their DATA chunks. */
   const take = (events: MessageEvent[]): Uint8Array[] => {
-    const chunks: Uint8Array[] = [];
-    for (const event of events) {
-      if (event.kind === "data") {
-        received += event.chunk.byteLength;
-        if (received > options.maxSize) {
-          source.cancel(H3ErrorCode.H3_EXCESSIVE_LOAD);
-          throw new H3Error(
-            H3ErrorCode.H3_EXCESSIVE_LOAD,
-            "stream",
-            `body exceeds ${options.maxSize} bytes`,
-          );
-        }
-        if (options.contentLength !== null && received > options.contentLength) {
-          throw new H3Error(
-            H3ErrorCode.H3_MESSAGE_ERROR,
-            "stream",
-            "body longer than its content-length",
-          );
-        }
-        if (event.chunk.byteLength > 0) chunks.push(event.chunk);
-      } else if (event.kind === "trailers") {
-        options.onTrailers?.(event.lines);
-      } else if (event.kind === "end") {
-        if (options.contentLength !== null && received !== options.contentLength) {
-          throw new H3Error(
-            H3ErrorCode.H3_MESSAGE_ERROR,
-            "stream",
-            `body of ${received} bytes, content-length ${options.contentLength}`,
-          );
-        }
-        complete = true;
-      }
-    }
+    const chunks = check.take(events);
+    if (check.complete) complete = true;
     return chunks;
   };
   /** Copies queued chunks into `view`, keeping what does not fit; returns the bytes placed. */

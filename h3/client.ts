@@ -25,15 +25,15 @@ import {
   type BodyCursor,
   bodyStream,
   eventSource,
+  readBody,
   readHead,
   ReplayableBody,
   writeData,
 } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
-import { encodeFrame, FrameType } from "./frames.ts";
-import { parseResponseHead, requestLines, type ResponseHead } from "./message.ts";
+import { headerLines, parseResponseHead, requestSection, type ResponseHead } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
-import { encodeFieldSection } from "./qpack.ts";
+import { encodeHeadersFrame, type FieldLine } from "./qpack.ts";
 import { newNonce, NONCE_HEADER, nonceTarget } from "./replay_guard.ts";
 import { H3Session, type H3SessionOptions, streamReset } from "./session.ts";
 
@@ -185,6 +185,40 @@ export interface H3Result {
   connectMs: number;
 }
 
+/**
+ * A request as its parts, for a caller that has them already (a proxy):
+ * `send` makes no `Request`, `URL` or `Headers` of it.
+ */
+export interface H3Message {
+  /** Where to send it, "https://host:port": connections are pooled by it, and it is `:authority`. */
+  origin: string;
+  /** The request method. */
+  method: string;
+  /** The path and query (`:path`). */
+  target: string;
+  /**
+   * Regular fields: lowercase names, connection-specific ones already dropped
+   * (`headerLines`); a host field is dropped for `:authority`.
+   */
+  fields: FieldLine[];
+  /** The body, or null. Sent in 0-RTT only with a declared content-length within `replayWindow`. */
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** A response as its parts, and how its request travelled: what `send` gives. */
+export interface H3Reply extends Omit<H3Result, "response"> {
+  /** The status code. */
+  status: number;
+  /** Regular fields, validated (RFC 9114 §4.2), cookies joined: `new Headers(fields)` takes them. */
+  fields: FieldLine[];
+  /** The declared content-length, or null. */
+  contentLength: number | null;
+  /** The body as a byte stream; null when the response has none. Use it or `bytes()`, once. */
+  body(): ReadableStream<Uint8Array> | null;
+  /** The whole body, read without a stream; null when the response has none. Use it or `body()`, once. */
+  bytes(): Promise<Uint8Array | null>;
+}
+
 /** Idempotent methods (RFC 9110 §9.2.2): safe to send in 0-RTT under "idempotent". */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const NO_BODY_STATUS = new Set([204, 205, 304]);
@@ -252,21 +286,61 @@ export class H3Client {
     if (url.protocol !== "https:") {
       throw new TypeError(`Cannot send over HTTP/3: received a ${url.protocol} URL (https only)`);
     }
+    const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    const fields = headerLines(request.headers);
+    const body = await outgoingBody(request, init, window);
+    const { body: stream, bytes: _, ...reply } = await this.#send(
+      {
+        origin: url.origin,
+        method: request.method,
+        target: `${url.pathname}${url.search}` || "/",
+        fields,
+      },
+      body,
+      declaredLength(fields),
+    );
+    return {
+      ...reply,
+      response: new Response(stream(), { status: reply.status, headers: reply.fields }),
+    };
+  }
+
+  /**
+   * Sends a request given as its parts, as `request` does (0-RTT, nonces,
+   * retries after 425 or GOAWAY, the same errors), without the Fetch objects
+   * a proxy would otherwise build, copy and take apart again for every request.
+   */
+  async send(message: H3Message): Promise<H3Reply> {
+    const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
+    const declared = declaredLength(message.fields);
+    let body: ReplayableBody | null = null;
+    if (message.body !== null) {
+      // A small body of declared length is on its way: wait for it, to send it whole.
+      body = ReplayableBody.streamed(message.body, window);
+      await body.settle(declared !== null && declared <= window);
+    }
+    return await this.#send(message, body, declared);
+  }
+
+  async #send(
+    message: Omit<H3Message, "body">,
+    body: ReplayableBody | null,
+    declared: number | null,
+  ): Promise<H3Reply> {
     const policy = this.#options.earlyData ?? "all";
     const mayBeEarly = policy === "all" ||
-      (policy === "idempotent" && IDEMPOTENT.has(request.method));
+      (policy === "idempotent" && IDEMPOTENT.has(message.method));
     const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
-    const body = await outgoingBody(request, init, window);
-    const known = body === null ? 0 : body.length ?? declaredLength(request.headers);
-    const send = { body, sendEarly: mayBeEarly && known !== null && known <= window };
+    const known = body === null ? 0 : body.length ?? declared;
+    const send = { body, declared, sendEarly: mayBeEarly && known !== null && known <= window };
     try {
-      const first = await this.#attempt(request, url, send, mayBeEarly);
+      const first = await this.#attempt(message, send, mayBeEarly);
       if (first.retry === null) return first.result;
       if (body !== null && !body.replayable) {
-        throw this.#refused(url, first.retry, false, body, window);
+        throw this.#refused(message, first.retry, false, body, window);
       }
-      const second = await this.#attempt(request, url, { body, sendEarly: false }, mayBeEarly);
-      if (second.retry !== null) throw this.#refused(url, second.retry, true, body, window);
+      const second = await this.#attempt(message, { ...send, sendEarly: false }, mayBeEarly);
+      if (second.retry !== null) throw this.#refused(message, second.retry, true, body, window);
       return { ...second.result, retried: true };
     } catch (error) {
       body?.cancel(error);
@@ -300,14 +374,14 @@ export class H3Client {
   }
 
   #refused(
-    url: URL,
+    message: Omit<H3Message, "body">,
     refusal: H3Refusal,
     twice: boolean,
     body: ReplayableBody | null,
     window: number,
   ): H3RefusedError {
     return new H3RefusedError({
-      url: url.href,
+      url: `${message.origin}${message.target}`,
       refusal,
       twice,
       bodyBytesRead: body?.bytesRead ?? 0,
@@ -316,13 +390,12 @@ export class H3Client {
   }
 
   async #attempt(
-    request: Request,
-    url: URL,
+    message: Omit<H3Message, "body">,
     send: Outgoing,
     mayBeEarly: boolean,
   ): Promise<Attempt> {
     const started = performance.now();
-    const pooled = await this.#connection(url, mayBeEarly);
+    const pooled = await this.#connection(message.origin, mayBeEarly);
     pooled.active++;
     let finished = false;
     const done = Promise.withResolvers<void>();
@@ -334,7 +407,7 @@ export class H3Client {
       done.resolve();
     };
     try {
-      return await this.#exchange(pooled, request, url, send, finish, done.promise, started);
+      return await this.#exchange(pooled, message, send, finish, done.promise, started);
     } catch (error) {
       finish();
       throw error;
@@ -343,8 +416,7 @@ export class H3Client {
 
   async #exchange(
     pooled: Pooled,
-    request: Request,
-    url: URL,
+    message: Omit<H3Message, "body">,
     send: Outgoing,
     finish: () => void,
     done: Promise<void>,
@@ -355,8 +427,16 @@ export class H3Client {
     const connectMs = performance.now() - started;
     const early = stream.earlyData;
     const reset = streamReset(stream);
-    const lines = requestLines(request.method, url, withLength(request.headers, send.body));
-    if (early && this.#options.nonces !== false && !request.headers.has(NONCE_HEADER)) {
+    const lines = requestSection(
+      message.method,
+      "https",
+      message.origin.slice(ORIGIN_PREFIX.length),
+      message.target,
+      message.fields,
+    );
+    const length = send.body?.length ?? null;
+    if (length !== null && send.declared === null) lines.push(["content-length", String(length)]);
+    if (early && this.#options.nonces !== false && !hasField(message.fields, NONCE_HEADER)) {
       lines.push([
         NONCE_HEADER,
         newNonce(Date.now(), this.#options.bindNonces ? pooled.target : undefined),
@@ -364,9 +444,9 @@ export class H3Client {
     }
     const sender = sendRequest(
       stream,
-      encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)),
+      encodeHeadersFrame(lines),
       send.body?.cursor() ?? null,
-      send.body?.length ?? declaredLength(request.headers),
+      length ?? send.declared,
     );
     /** Stops this attempt's sending, leaving the body to a retry. */
     const abandon = () => {
@@ -432,30 +512,29 @@ export class H3Client {
       return { retry: "too-early", result: undefined as never };
     }
     settled();
-    const hasBody = request.method !== "HEAD" && !NO_BODY_STATUS.has(head.status);
+    const hasBody = message.method !== "HEAD" && !NO_BODY_STATUS.has(head.status);
     if (!hasBody) {
       source.cancel(H3ErrorCode.H3_NO_ERROR);
       over();
     }
-    const response = new Response(
-      hasBody
-        ? bodyStream(source, pending, {
-          contentLength: head.contentLength,
-          maxSize: this.#options.maxBodySize ?? 2 ** 30,
-          onError: (error) => {
-            if (error instanceof H3Error && error.scope === "connection") {
-              pooled.session.fail(error);
-            }
-          },
-          onEnd: over,
-        })
-        : null,
-      { status: head.status, headers: head.headers },
-    );
+    const bodyOptions = {
+      contentLength: head.contentLength,
+      maxSize: this.#options.maxBodySize ?? 2 ** 30,
+      onError: (error: unknown) => {
+        if (error instanceof H3Error && error.scope === "connection") {
+          pooled.session.fail(error);
+        }
+      },
+      onEnd: over,
+    };
     return {
       retry: null,
       result: {
-        response,
+        status: head.status,
+        fields: head.fields,
+        contentLength: head.contentLength,
+        body: () => hasBody ? bodyStream(source, pending, bodyOptions) : null,
+        bytes: () => hasBody ? readBody(source, pending, bodyOptions) : Promise.resolve(null),
         earlyData: early,
         earlyDataAccepted: accepted,
         retried: false,
@@ -466,32 +545,31 @@ export class H3Client {
   }
 
   /** A pooled connection to `url`'s origin, opening one (with a stored session) if needed. */
-  #connection(url: URL, mayBeEarly: boolean): Promise<Pooled> {
-    if (this.#options.pool === false) return this.#openOnce(url, mayBeEarly);
-    const origin = url.origin;
+  #connection(origin: string, mayBeEarly: boolean): Promise<Pooled> {
+    if (this.#options.pool === false) return this.#openOnce(origin, mayBeEarly);
     const existing = this.#pool.get(origin);
     if (existing) {
       return existing.then((pooled) => {
         if (!pooled.draining) return pooled;
         if (this.#pool.get(origin) === existing) this.#pool.delete(origin);
-        return this.#connection(url, mayBeEarly);
+        return this.#connection(origin, mayBeEarly);
       });
     }
-    const opening = this.#open(url, mayBeEarly);
+    const opening = this.#open(origin, mayBeEarly);
     this.#pool.set(origin, opening);
     opening.catch(() => this.#pool.get(origin) === opening && this.#pool.delete(origin));
     return opening;
   }
 
   /** A connection for one request: closed once its response is over (the paper's non-continuous pattern). */
-  async #openOnce(url: URL, mayBeEarly: boolean): Promise<Pooled> {
-    const pooled = await this.#open(url, mayBeEarly);
+  async #openOnce(origin: string, mayBeEarly: boolean): Promise<Pooled> {
+    const pooled = await this.#open(origin, mayBeEarly);
     pooled.draining = true; // no second request; settle() closes it when the first is done
     return pooled;
   }
 
-  async #open(url: URL, mayBeEarly: boolean): Promise<Pooled> {
-    const origin = url.origin;
+  async #open(origin: string, mayBeEarly: boolean): Promise<Pooled> {
+    const url = new URL(origin);
     const target = this.#options.resolve?.(url) ??
       { hostname: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 443) };
     const conn = await this.#quic.connect({
@@ -535,11 +613,13 @@ export class H3Client {
 /** What an attempt sends: the body (shared by attempts) and whether it may go in 0-RTT. */
 interface Outgoing {
   body: ReplayableBody | null;
+  /** The content-length the caller declared, or null. */
+  declared: number | null;
   sendEarly: boolean;
 }
 
 /** An attempt's outcome: a response, or the refusal that calls for another attempt. */
-type Attempt = { retry: null; result: H3Result } | { retry: H3Refusal; result: never };
+type Attempt = { retry: null; result: H3Reply } | { retry: H3Refusal; result: never };
 
 /**
  * The request body as the client sends it: held whole when it is in memory
@@ -561,23 +641,25 @@ async function outgoingBody(
   // A stream (or a Request's body, which may be either): take in what it holds already;
   // a small one of declared length is on its way: wait for it, to send it whole.
   const body = ReplayableBody.streamed(request.body, window);
-  const declared = declaredLength(request.headers);
+  const declared = declaredLength(headerLines(request.headers));
   await body.settle(declared !== null && declared <= window);
   return body;
 }
 
-/** The content-length the caller declared, or null. */
-function declaredLength(headers: Headers): number | null {
-  const value = headers.get("content-length");
-  return value !== null && /^\d{1,15}$/.test(value) ? Number(value) : null;
+const ORIGIN_PREFIX = "https://";
+
+/** Is there a field named `name` (lowercase)? */
+function hasField(fields: readonly FieldLine[], name: string): boolean {
+  for (const line of fields) if (line[0] === name) return true;
+  return false;
 }
 
-/** The request headers, with content-length set when the body's length is known. */
-function withLength(headers: Headers, body: ReplayableBody | null): Headers {
-  if (body === null || body.length === null || headers.has("content-length")) return headers;
-  const copy = new Headers(headers);
-  copy.set("content-length", String(body.length));
-  return copy;
+/** The content-length the caller declared, or null. */
+function declaredLength(fields: readonly FieldLine[]): number | null {
+  for (const [name, value] of fields) {
+    if (name === "content-length") return /^\d{1,15}$/.test(value) ? Number(value) : null;
+  }
+  return null;
 }
 
 /** The caller's request body failed while being sent (its error is the cause). */

@@ -46,7 +46,10 @@ const EMPTY = new Uint8Array(0);
 export type FrameEvent =
   /** A piece of a DATA frame's payload: a view of the bytes that were pushed, not a copy. */
   | { kind: "data"; chunk: Uint8Array }
-  /** A whole frame of a known type other than DATA. */
+  /**
+   * A whole frame of a known type other than DATA. The payload may be a view
+   * of the bytes pushed: read it before the next push.
+   */
   | { kind: "frame"; type: number; payload: Uint8Array };
 
 /** Reads the frames of one stream from bytes pushed in any split. */
@@ -89,8 +92,22 @@ export class FrameReader {
           break;
         }
         offset += type.length + length.length;
-        this.#begin(type.value, length.value, events);
+        const buffered = this.#begin(type.value, length.value, events);
+        if (buffered && data.byteLength - offset >= this.#remaining) {
+          // The whole payload is here: hand on a view, no buffer of its own (the common case).
+          events.push({
+            kind: "frame",
+            type: this.#type,
+            payload: data.subarray(offset, offset + this.#remaining),
+          });
+          offset += this.#remaining;
+          this.#remaining = 0;
+          this.#state = "header";
+        }
         continue;
+      }
+      if (this.#state === "payload" && this.#filled === 0) {
+        this.#payload = new Uint8Array(this.#filled + this.#remaining);
       }
       const take = Math.min(this.#remaining, data.byteLength - offset);
       if (this.#state === "data") {
@@ -111,7 +128,8 @@ export class FrameReader {
     return events;
   }
 
-  #begin(type: number, length: number, events: FrameEvent[]): void {
+  /** Starts a frame; true when its payload is to be gathered whole (state "payload"). */
+  #begin(type: number, length: number, events: FrameEvent[]): boolean {
     if (HTTP2_FRAMES.has(type)) {
       throw new H3Error(
         H3ErrorCode.H3_FRAME_UNEXPECTED,
@@ -123,12 +141,12 @@ export class FrameReader {
     this.#remaining = length;
     if (type === FrameType.DATA) {
       this.#state = length > 0 ? "data" : "header";
-      return;
+      return false;
     }
     if (!KNOWN_FRAMES.has(type)) {
       // Unknown and reserved (0x1f * N + 0x21) types are ignored (RFC 9114 §9).
       this.#state = length > 0 ? "skip" : "header";
-      return;
+      return false;
     }
     if (length > this.#maxFrameSize) {
       throw new H3Error(
@@ -141,11 +159,12 @@ export class FrameReader {
     }
     if (length === 0) {
       events.push({ kind: "frame", type, payload: EMPTY });
-      return;
+      return false;
     }
+    // Buffered in `push` only if the payload is split between pushes.
     this.#state = "payload";
-    this.#payload = new Uint8Array(length);
     this.#filled = 0;
+    return true;
   }
 }
 
@@ -158,10 +177,10 @@ export function encodeFrameHeader(type: number, length: number): Uint8Array {
 
 /** A whole frame: header and payload in one buffer. */
 export function encodeFrame(type: number, payload: Uint8Array): Uint8Array {
-  const header = encodeFrameHeader(type, payload.byteLength);
-  const out = new Uint8Array(header.byteLength + payload.byteLength);
-  out.set(header);
-  out.set(payload, header.byteLength);
+  const length = payload.byteLength;
+  const out = new Uint8Array(varintLength(type) + varintLength(length) + length);
+  const start = writeVarint(out, writeVarint(out, 0, type), length);
+  out.set(payload, start);
   return out;
 }
 

@@ -127,19 +127,35 @@ const ONES_DEPTH = new Int8Array(256).fill(-1);
 }
 
 /** Exact size in bytes of `huffmanEncode(input)`, so callers can pick Huffman only when shorter. */
-export function huffmanEncodedLength(input: Uint8Array): number {
+export function huffmanEncodedLength(input: Uint8Array, length = input.length): number {
   let bits = 0;
-  for (let i = 0; i < input.length; i++) bits += LENGTHS[input[i]];
+  for (let i = 0; i < length; i++) bits += LENGTHS[input[i]];
   return Math.ceil(bits / 8);
 }
 
 /** Huffman-encodes `input`, padding the last byte with 1s (the start of EOS) per RFC 7541 §5.2. */
 export function huffmanEncode(input: Uint8Array): Uint8Array {
   const out = new Uint8Array(huffmanEncodedLength(input));
-  let o = 0;
+  huffmanEncodeInto(input, input.length, out, 0);
+  return out;
+}
+
+/**
+ * Huffman-encodes the first `length` bytes of `input` into `out` from
+ * `offset`, which must have room for `huffmanEncodedLength(input, length)`
+ * bytes; returns the offset after them. The allocation-free form, for QPACK's
+ * encoder, which writes straight into its field section.
+ */
+export function huffmanEncodeInto(
+  input: Uint8Array,
+  length: number,
+  out: Uint8Array,
+  offset: number,
+): number {
+  let o = offset;
   let acc = 0; // pending bits, fewer than 8 between symbols
   let n = 0; // number of pending bits in `acc`
-  for (let i = 0; i < input.length; i++) {
+  for (let i = 0; i < length; i++) {
     const code = CODES[input[i]];
     let len = LENGTHS[input[i]];
     // Feed at most 24 bits at a time so `acc` stays within 32 bits.
@@ -155,8 +171,8 @@ export function huffmanEncode(input: Uint8Array): Uint8Array {
     while (n >= 8) out[o++] = acc >>> (n -= 8);
     acc &= (1 << n) - 1;
   }
-  if (n > 0) out[o] = (acc << (8 - n)) | (0xff >>> n);
-  return out;
+  if (n > 0) out[o++] = (acc << (8 - n)) | (0xff >>> n);
+  return o;
 }
 
 /**
@@ -164,7 +180,21 @@ export function huffmanEncode(input: Uint8Array): Uint8Array {
  * longer than 7 bits or not all 1s (RFC 7541 §5.2); never throws anything else.
  */
 export function huffmanDecode(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.floor((input.length * 8) / 5));
+  const out = new Uint8Array(huffmanDecodedMax(input.length));
+  return out.slice(0, huffmanDecodeInto(input, out));
+}
+
+/** The most bytes `length` bytes of Huffman code can decode to (the shortest code is 5 bits). */
+export function huffmanDecodedMax(length: number): number {
+  return Math.floor((length * 8) / 5);
+}
+
+/**
+ * Decodes like `huffmanDecode`, into `out` (at least `huffmanDecodedMax`
+ * bytes long), and returns how many bytes it wrote: the allocation-free
+ * form, for QPACK's decoder. Throws as `huffmanDecode` does.
+ */
+export function huffmanDecodeInto(input: Uint8Array, out: Uint8Array): number {
   let o = 0;
   let state = 0;
   for (let i = 0; i < input.length; i++) {
@@ -183,5 +213,5 @@ export function huffmanDecode(input: Uint8Array): Uint8Array {
   const padding = ONES_DEPTH[state];
   if (padding < 0) throw new QpackError("Huffman padding is not a prefix of EOS");
   if (padding > 7) throw new QpackError("Huffman padding longer than 7 bits");
-  return out.slice(0, o);
+  return o;
 }

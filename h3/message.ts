@@ -14,7 +14,8 @@ export interface RequestHead {
   scheme: string;
   authority: string;
   path: string;
-  headers: Headers;
+  /** The regular fields, validated, cookies joined (RFC 9114 §4.2.1): `new Headers(fields)` takes them. */
+  fields: FieldLine[];
   /** The declared body length, or null when absent. */
   contentLength: number | null;
 }
@@ -22,7 +23,8 @@ export interface RequestHead {
 /** What a response's header section says. */
 export interface ResponseHead {
   status: number;
-  headers: Headers;
+  /** The regular fields, validated, cookies joined: `new Headers(fields)` takes them. */
+  fields: FieldLine[];
   /** The declared body length, or null when absent. */
   contentLength: number | null;
 }
@@ -37,6 +39,8 @@ const CONNECTION_FIELDS = new Set([
   "upgrade",
 ]);
 const REQUEST_PSEUDO = new Set([":method", ":scheme", ":authority", ":path"]);
+const RESPONSE_PSEUDO = new Set([":status"]);
+const NO_PSEUDO = new Set<string>();
 
 function malformed(message: string): H3Error {
   return new H3Error(H3ErrorCode.H3_MESSAGE_ERROR, "stream", message);
@@ -52,9 +56,9 @@ function validValue(value: string): boolean {
 function split(
   lines: readonly FieldLine[],
   allowed: ReadonlySet<string>,
-): { pseudo: Map<string, string>; headers: Headers; contentLength: number | null } {
+): { pseudo: Map<string, string>; fields: FieldLine[]; contentLength: number | null } {
   const pseudo = new Map<string, string>();
-  const headers = new Headers();
+  const fields: FieldLine[] = [];
   const cookies: string[] = [];
   let regular = false;
   let contentLength: number | null = null;
@@ -83,25 +87,25 @@ function split(
       contentLength = declared;
     }
     if (name === "cookie") cookies.push(value); // joined below (RFC 9114 §4.2.1)
-    else headers.append(name, value);
+    else fields.push([name, value]);
   }
-  if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
-  return { pseudo, headers, contentLength };
+  if (cookies.length > 0) fields.push(["cookie", cookies.join("; ")]);
+  return { pseudo, fields, contentLength };
 }
 
 /** Validates a request header section (RFC 9114 §4.3.1). Throws H3_MESSAGE_ERROR. */
 export function parseRequestHead(lines: readonly FieldLine[]): RequestHead {
-  const { pseudo, headers, contentLength } = split(lines, REQUEST_PSEUDO);
+  const { pseudo, fields, contentLength } = split(lines, REQUEST_PSEUDO);
   const method = pseudo.get(":method");
   if (!method || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) {
     throw malformed("missing or invalid :method");
   }
-  const authority = pseudo.get(":authority") ?? headers.get("host") ?? "";
+  const authority = pseudo.get(":authority") ?? fields.find(([name]) => name === "host")?.[1] ?? "";
   if (method === "CONNECT") {
     if (pseudo.has(":scheme") || pseudo.has(":path") || !authority) {
       throw malformed("CONNECT takes :authority only (RFC 9114 §4.4)");
     }
-    return { method, scheme: "", authority, path: "", headers, contentLength };
+    return { method, scheme: "", authority, path: "", fields, contentLength };
   }
   const scheme = pseudo.get(":scheme");
   const path = pseudo.get(":path");
@@ -114,22 +118,22 @@ export function parseRequestHead(lines: readonly FieldLine[]): RequestHead {
     throw malformed(`:path "${path}" is neither origin-form nor *`);
   }
   if (path === "*" && method !== "OPTIONS") throw malformed(":path * is only for OPTIONS");
-  return { method, scheme, authority, path, headers, contentLength };
+  return { method, scheme, authority, path, fields, contentLength };
 }
 
 /** Validates a response header section (RFC 9114 §4.3.2). Throws H3_MESSAGE_ERROR. */
 export function parseResponseHead(lines: readonly FieldLine[]): ResponseHead {
-  const { pseudo, headers, contentLength } = split(lines, new Set([":status"]));
+  const { pseudo, fields, contentLength } = split(lines, RESPONSE_PSEUDO);
   const status = pseudo.get(":status");
   if (!status || !/^[1-9]\d\d$/.test(status)) {
     throw malformed(`missing or invalid :status "${status ?? ""}"`);
   }
-  return { status: Number(status), headers, contentLength };
+  return { status: Number(status), fields, contentLength };
 }
 
 /** Validates a trailer section: regular fields only (RFC 9114 §4.1). */
 export function parseTrailers(lines: readonly FieldLine[]): Headers {
-  return split(lines, new Set()).headers;
+  return new Headers(split(lines, NO_PSEUDO).fields);
 }
 
 /** Regular field lines from `headers`, dropping connection-specific ones. */
@@ -144,13 +148,35 @@ export function headerLines(headers: Headers): FieldLine[] {
 
 /** The header section of a request to `url`. */
 export function requestLines(method: string, url: URL, headers: Headers): FieldLine[] {
-  return [
+  return requestSection(
+    method,
+    url.protocol.slice(0, -1),
+    url.host,
+    `${url.pathname}${url.search}` || "/",
+    headerLines(headers),
+  );
+}
+
+/**
+ * The header section of a request from its parts: the pseudo-headers, then
+ * `fields` (regular ones, connection-specific ones already dropped) without
+ * host, which `:authority` replaces (RFC 9114 §4.3.1).
+ */
+export function requestSection(
+  method: string,
+  scheme: string,
+  authority: string,
+  target: string,
+  fields: readonly FieldLine[],
+): FieldLine[] {
+  const lines: FieldLine[] = [
     [":method", method],
-    [":scheme", url.protocol.slice(0, -1)],
-    [":authority", url.host],
-    [":path", `${url.pathname}${url.search}` || "/"],
-    ...headerLines(headers).filter(([name]) => name !== "host"),
+    [":scheme", scheme],
+    [":authority", authority],
+    [":path", target],
   ];
+  for (const line of fields) if (line[0] !== "host") lines.push(line);
+  return lines;
 }
 
 /** The header section of a response. */

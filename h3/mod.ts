@@ -17,8 +17,10 @@ export {
   type EarlyDataPolicy,
   H3Client,
   type H3ClientOptions,
+  type H3Message,
   type H3Refusal,
   H3RefusedError,
+  type H3Reply,
   type H3Result,
   type SessionStore,
 } from "./client.ts";
@@ -33,3 +35,4 @@ export {
 export { H3Error, H3ErrorCode, h3ErrorName, QpackError } from "./errors.ts";
 export { type H3SessionOptions } from "./session.ts";
 export { newNonce, NONCE_HEADER, nonceTarget, ReplayGuard } from "./replay_guard.ts";
+export type { FieldLine } from "./qpack.ts";

@@ -7,8 +7,15 @@
  * @module
  */
 import { H3Error, H3ErrorCode, QpackError } from "./errors.ts";
-import { huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
+import {
+  huffmanDecodedMax,
+  huffmanDecodeInto,
+  huffmanEncodedLength,
+  huffmanEncodeInto,
+} from "./huffman.ts";
 import { findStatic, staticEntry } from "./static_table.ts";
+import { FrameType } from "./frames.ts";
+import { varintLength, writeVarint } from "./varint.ts";
 
 /** A field line: lowercase name and value, as byte strings (one char per byte). */
 export type FieldLine = [name: string, value: string];
@@ -64,14 +71,32 @@ class Cursor {
     }
     const raw = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
-    return latin1(huffman ? huffmanDecode(raw) : raw);
+    if (!huffman) return latin1(raw);
+    const decoded = scratch(huffmanDecodedMax(length));
+    return latin1(decoded.subarray(0, huffmanDecodeInto(raw, decoded)));
   }
 }
 
+/**
+ * One buffer for the work of a single call (a Huffman string being decoded,
+ * a field value being encoded), grown as needed: coding a field section then
+ * allocates nothing per string. Safe because coding never yields.
+ */
+let work = new Uint8Array(1024);
+
+function scratch(size: number): Uint8Array {
+  if (work.byteLength < size) work = new Uint8Array(Math.max(size, 2 * work.byteLength));
+  return work;
+}
+
+/** Bytes as a byte string, one char per byte (`apply` is ~7× a spread here, per call). */
 function latin1(bytes: Uint8Array): string {
+  if (bytes.byteLength <= 4096) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   let out = "";
   for (let i = 0; i < bytes.byteLength; i += 4096) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return out;
 }
@@ -130,15 +155,23 @@ export function decodeFieldSection(payload: Uint8Array, maxSize = Infinity): Fie
 
 // ---- encoding ---------------------------------------------------------------
 
+/** Where field sections are encoded, reused (and grown) from call to call; see `scratch`. */
+let sectionBuffer = new Uint8Array(4096);
+
 class Writer {
-  #bytes = new Uint8Array(256);
+  #bytes = sectionBuffer;
   #length = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#length;
+  }
 
   #reserve(extra: number): void {
     if (this.#length + extra <= this.#bytes.byteLength) return;
     const grown = new Uint8Array(Math.max(this.#bytes.byteLength * 2, this.#length + extra));
     grown.set(this.#bytes.subarray(0, this.#length));
-    this.#bytes = grown;
+    this.#bytes = sectionBuffer = grown;
   }
 
   /** A prefixed integer whose first byte carries `flags` above its `bits` low bits. */
@@ -160,29 +193,55 @@ class Writer {
 
   /** A string literal, Huffman-coded when that is shorter. */
   string(flags: number, bits: number, huffmanBit: number, text: string): void {
-    const raw = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) {
+    const length = text.length;
+    const raw = scratch(length);
+    for (let i = 0; i < length; i++) {
       const code = text.charCodeAt(i);
       if (code > 0xff) {
         throw new TypeError(`Cannot encode a field: received a non-byte character in "${text}"`);
       }
       raw[i] = code;
     }
-    const huffmanLength = huffmanEncodedLength(raw);
-    const bytes = huffmanLength < raw.byteLength ? huffmanEncode(raw) : raw;
-    this.integer(flags | (bytes === raw ? 0 : huffmanBit), bits, bytes.byteLength);
-    this.#reserve(bytes.byteLength);
-    this.#bytes.set(bytes, this.#length);
-    this.#length += bytes.byteLength;
+    const huffmanLength = huffmanEncodedLength(raw, length);
+    if (huffmanLength < length) {
+      this.integer(flags | huffmanBit, bits, huffmanLength);
+      this.#reserve(huffmanLength);
+      this.#length = huffmanEncodeInto(raw, length, this.#bytes, this.#length);
+    } else {
+      this.integer(flags, bits, length);
+      this.#reserve(length);
+      this.#bytes.set(raw.subarray(0, length), this.#length);
+      this.#length += length;
+    }
   }
 
-  finish(): Uint8Array {
-    return this.#bytes.slice(0, this.#length);
+  /** The section written, as a copy of its own placed `offset` bytes into a buffer of `offset` more. */
+  finish(offset = 0): Uint8Array {
+    const out = new Uint8Array(offset + this.#length);
+    out.set(this.#bytes.subarray(0, this.#length), offset);
+    return out;
   }
 }
 
 /** Encodes field lines (names already lowercase) as a HEADERS frame payload. */
 export function encodeFieldSection(lines: Iterable<FieldLine>): Uint8Array {
+  return write(lines).finish();
+}
+
+/**
+ * Encodes field lines as a whole HEADERS frame (RFC 9114 §7.2.2): the same
+ * as `encodeFrame(FrameType.HEADERS, encodeFieldSection(lines))`, in one
+ * allocation instead of three (each ~0.3–2 µs for a buffer past 64 bytes).
+ */
+export function encodeHeadersFrame(lines: Iterable<FieldLine>): Uint8Array {
+  const writer = write(lines);
+  const header = varintLength(FrameType.HEADERS) + varintLength(writer.length);
+  const frame = writer.finish(header);
+  writeVarint(frame, writeVarint(frame, 0, FrameType.HEADERS), writer.length);
+  return frame;
+}
+
+function write(lines: Iterable<FieldLine>): Writer {
   const writer = new Writer();
   writer.integer(0, 8, 0); // Required Insert Count
   writer.integer(0, 7, 0); // S = 0, Delta Base
@@ -198,5 +257,5 @@ export function encodeFieldSection(lines: Iterable<FieldLine>): Uint8Array {
       writer.string(0, 7, 0x80, value);
     }
   }
-  return writer.finish();
+  return writer;
 }

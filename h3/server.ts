@@ -17,10 +17,9 @@ import {
 } from "../quic/mod.ts";
 import { bodyStream, eventSource, readHead, writeBody, writeData } from "./body.ts";
 import { H3Error, H3ErrorCode } from "./errors.ts";
-import { encodeFrame, FrameType } from "./frames.ts";
 import { parseRequestHead, type RequestHead, responseLines } from "./message.ts";
 import { type MessageEvent, MessageReader } from "./message_reader.ts";
-import { encodeFieldSection, FieldSectionTooLarge } from "./qpack.ts";
+import { encodeHeadersFrame, FieldSectionTooLarge } from "./qpack.ts";
 import { H3Session, type H3SessionOptions, type StreamReset, streamReset } from "./session.ts";
 import { settleBody } from "./settled_body.ts";
 
@@ -235,7 +234,7 @@ class ServerConnection {
       : null;
     const request = new Request(`${head.scheme}://${head.authority}${head.path}`, {
       method: head.method,
-      headers: head.headers,
+      headers: head.fields,
       body,
       // @ts-ignore: duplex is required for streaming request bodies (Fetch, not yet in lib.dom).
       duplex: "half",
@@ -290,15 +289,15 @@ class ServerConnection {
         if (!response.headers.has("content-length")) {
           lines.push(["content-length", String(body.bytes.byteLength)]);
         }
-        await stream.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+        await stream.write(encodeHeadersFrame(lines));
         await writeData(stream, body.bytes, true);
         return;
       }
-      await stream.write(encodeFrame(FrameType.HEADERS, encodeFieldSection(lines)));
+      await stream.write(encodeHeadersFrame(lines));
       await writeBody(stream, body.stream);
       await stream.write(new Uint8Array(0), true);
     } else {
-      const headers = encodeFrame(FrameType.HEADERS, encodeFieldSection(lines));
+      const headers = encodeHeadersFrame(lines);
       await response.body?.cancel();
       await stream.write(headers, true);
     }
