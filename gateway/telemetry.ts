@@ -8,6 +8,7 @@
  */
 import type { IngressInfo } from "./listeners.ts";
 import { type Counter, type Histogram, Registry } from "./metrics.ts";
+import { datagramIoSupport } from "../quic/mod.ts";
 
 /** The gateway's metrics, and the call that records one invocation. */
 export class GatewayTelemetry {
@@ -67,6 +68,17 @@ export class GatewayTelemetry {
         for (const [name, count] of workers()) yield [{ function: name }, count];
       },
     });
+    const io = datagramIoSupport();
+    this.registry.gauge(
+      "qfaas_datagram_io",
+      "How the gateway's QUIC sockets move datagrams: path batched (sendmmsg/recvmmsg via FFI) or ops (one Deno op each), and whether runs go out as UDP GSO.",
+      ["path", "gso"],
+      {
+        collect: function* () {
+          yield [{ path: io.path, gso: String(io.gso) }, 1];
+        },
+      },
+    );
     this.registry.gauge("qfaas_stem_cells", "Loaded stem cells waiting for a function.", [], {
       collect: function* () {
         yield [{}, stemCells()];

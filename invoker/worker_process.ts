@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { WorkerStartError } from "./errors.ts";
+import { DATAGRAM_IO_ENV } from "../quic/mod.ts";
 import { canIssue, type CertifiedKey, type TrustAnchor } from "../pki/mod.ts";
 import { issueWorkerIdentity, type WorkerIdentity, type ZeroRttStore } from "../store/mod.ts";
 import { DEFAULTS, type FunctionDefinition } from "../config/mod.ts";
@@ -368,8 +369,9 @@ export async function spawnStem(
   }
   const inherited = Object.fromEntries(
     // What Deno (and an upstream's interpreter) need to run at all; nothing else leaks in.
-    // The TLS and proxy settings stay too, for the function's own outbound requests.
-    [...RUNTIME_ENV, ...OUTBOUND_ENV]
+    // The TLS and proxy settings stay too, for the function's own outbound requests, and
+    // the choice of datagram path, so that a worker's socket works as the gateway's does.
+    [...RUNTIME_ENV, ...OUTBOUND_ENV, DATAGRAM_IO_ENV]
       .flatMap((key) => {
         const value = Deno.env.get(key);
         return value === undefined ? [] : [[key, value]];

@@ -163,6 +163,8 @@ export interface RecordingRelay extends AsyncDisposable {
   datagrams: RelayedDatagram[];
   /** While true, what the server sends is dropped (a handshake held open). Default false. */
   dropFromServer: boolean;
+  /** Drops every n-th datagram, either way (0: none; deterministic loss). Default 0. */
+  dropEvery: number;
 }
 
 /** Starts a `RecordingRelay` on loopback; one client at a time. */
@@ -170,10 +172,12 @@ export function recordingRelay(serverPort: number): RecordingRelay {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const server = { transport: "udp" as const, hostname: "127.0.0.1", port: serverPort };
   let client: Deno.Addr | null = null;
+  let seen = 0;
   const relay: RecordingRelay = {
     port: (socket.addr as Deno.NetAddr).port,
     datagrams: [],
     dropFromServer: false,
+    dropEvery: 0,
     async [Symbol.asyncDispose]() {
       socket.close();
       await relaying;
@@ -186,6 +190,7 @@ export function recordingRelay(serverPort: number): RecordingRelay {
         const toServer = (from as Deno.NetAddr).port !== serverPort;
         if (toServer) client = from;
         if (!toServer && relay.dropFromServer) continue;
+        if (relay.dropEvery > 0 && ++seen % relay.dropEvery === 0) continue;
         relay.datagrams.push({ toServer, bytes: data.slice() });
         await socket.send(data, toServer ? server : client!);
       }

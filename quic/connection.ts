@@ -417,8 +417,14 @@ export class QuicConnection implements StreamIo, QuicConn {
   }
 
   /** @internal */
+  unblocked(stream: QuicStream): void {
+    this.#blocked.delete(stream);
+  }
+
+  /** @internal */
   done(stream: QuicStream): void {
     if (!stream.reading) this.#readers.delete(stream);
+    if (!stream.writing) this.#blocked.delete(stream);
     if (stream.finished) this.#streams.delete(stream.id);
   }
 
@@ -561,11 +567,9 @@ export class QuicConnection implements StreamIo, QuicConn {
     // Before anything is read: a read to the end may make quiche forget a stopped stream.
     for (const stream of this.#blocked) this.#checkStopped(stream);
     if (this.#admission === "admitted" && native.isReadable()) this.#deliverReadable();
-    if (this.#blocked.size > 0) {
-      const blocked = [...this.#blocked];
-      this.#blocked.clear();
-      for (const stream of blocked) stream.onWritable();
-    }
+    // Woken writers stay watched (above) until they run: a batch of datagrams is
+    // read before they do, and may carry the STOP_SENDING that ends their stream.
+    for (const stream of this.#blocked) stream.onWritable();
     if (this.#creditWaiters.length > 0) {
       for (const waiter of this.#creditWaiters.splice(0)) waiter();
     }

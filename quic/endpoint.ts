@@ -24,6 +24,13 @@ import {
 } from "./config.ts";
 import { ClientAuthPolicy } from "./client_auth.ts";
 import { type ConnectionDriver, QuicConnection } from "./connection.ts";
+import {
+  BATCH,
+  BatchedDatagrams,
+  DATAGRAM_IO_ENV,
+  type DatagramIoMode,
+  OPS_MODE,
+} from "./datagram_io.ts";
 import { EarlyDatagrams } from "./early_datagrams.ts";
 import type { ListenerCounters } from "./engine.ts";
 import { RetryTokens } from "./retry_token.ts";
@@ -89,6 +96,23 @@ function cidKey(cid: Uint8Array): string {
   return String.fromCharCode(...cid);
 }
 
+/** Resolves on the next turn of the event loop, after the immediates queued before it. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The datagram path endpoints take unless told: `QFAAS_DATAGRAM_IO=ops`
+ * keeps Deno's ops (to compare, or to rule batching out); else batched.
+ */
+function defaultDatagramIo(): "batched" | "ops" {
+  try {
+    return Deno.env.get(DATAGRAM_IO_ENV) === "ops" ? "ops" : "batched";
+  } catch {
+    return "batched"; // no permission to read the environment: the default
+  }
+}
+
 function hostPort(addr: Deno.Addr): HostPort {
   const net = addr as Deno.NetAddr;
   return { host: net.hostname, port: net.port };
@@ -110,11 +134,15 @@ export class QuicEndpoint implements ConnectionDriver {
     invalidTokens: 0,
     earlyDatagramsHeld: 0,
     clientsRefused: 0,
+    batchedSends: 0,
+    batchedReceives: 0,
   };
   /** Connections accepted by `listen`. */
   readonly incoming: ReadableStream<QuicConnection>;
   /** The kernel buffers of the socket, raised at creation; null where they could not be. */
   readonly socketBuffers: SocketBuffers | null;
+  /** How datagrams cross the socket: batched system calls (and GSO), or one Deno op each. */
+  readonly datagramIo: DatagramIoMode;
 
   #socket: Deno.DatagramConn;
   #byCid = new Map<string, QuicConnection>();
@@ -133,12 +161,25 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Send buffers whose datagram has left; reused to avoid a 64 KiB allocation per datagram. */
   #pool: Uint8Array[] = [];
   #sending: Promise<void> | null = null;
+  /** Batched I/O on the socket, or null for Deno's ops. */
+  #batch: BatchedDatagrams | null;
+  /** Lengths and peers of the datagrams in the batch's send slots. */
+  #lengths: number[] = new Array(BATCH).fill(0);
+  #peers: HostPort[] = new Array(BATCH);
 
-  /** Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::"). */
-  constructor(hostname: string, port = 0) {
+  /**
+   * Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::").
+   * `datagramIo: "ops"` keeps Deno's datagram ops (the fallback, forced);
+   * default batched where the process can (see datagram_io.ts).
+   */
+  constructor(hostname: string, port = 0, options: { datagramIo?: "batched" | "ops" } = {}) {
     this.#socket = Deno.listenDatagram({ transport: "udp", hostname, port });
     this.local = hostPort(this.#socket.addr);
     this.socketBuffers = growSocketBuffers(this.#socket.addr as Deno.NetAddr);
+    this.#batch = (options.datagramIo ?? defaultDatagramIo()) === "ops"
+      ? null
+      : BatchedDatagrams.open(this.#socket.addr as Deno.NetAddr);
+    this.datagramIo = this.#batch?.mode ?? OPS_MODE;
     this.incoming = new ReadableStream({ start: (c) => void (this.#incoming = c) });
     this.#loop = this.#receiveLoop();
   }
@@ -248,13 +289,26 @@ export class QuicEndpoint implements ConnectionDriver {
       this.#incoming.close();
     } catch { /* already closed */ }
     await this.#sending;
+    this.#batch?.close(); // before Deno closes the descriptor, whose number may be reused
     this.#socket.close();
     await this.#loop;
   }
 
   async #receiveLoop(): Promise<void> {
     const buffer = new Uint8Array(65536);
+    const batch = this.#batch;
     while (!this.#closing) {
+      if (batch !== null) {
+        // Drain what has arrived in one call; Deno's op below only waits for more.
+        const count = batch.receive();
+        if (count > 0) {
+          this.counters.batchedReceives++;
+          for (let i = 0; i < count; i++) this.#onDatagram(batch.datagram(i), batch.from(i));
+          // Let the sends this scheduled (setImmediate, queued first) run before reading on.
+          await nextTurn();
+          continue;
+        }
+      }
       let received: [Uint8Array, Deno.Addr];
       try {
         received = await this.#socket.receive(buffer);
@@ -484,6 +538,24 @@ export class QuicEndpoint implements ConnectionDriver {
   }
 
   /**
+   * Sends the first `count` send slots in one system call; what the socket
+   * did not take is copied to the ops queue, which sends it (waiting for room)
+   * and keeps later datagrams behind it. Returns 0: the slots are free again.
+   */
+  #flush(count: number): number {
+    const batch = this.#batch!;
+    const sent = batch.send(count, this.#lengths, this.#peers);
+    this.counters.batchedSends++;
+    this.counters.datagramsOut += sent;
+    for (let i = sent; i < count; i++) {
+      const copy = this.#buffer();
+      copy.set(batch.sendSlot(i).subarray(0, this.#lengths[i]));
+      this.#transmit(copy.subarray(0, this.#lengths[i]), this.#peers[i], true);
+    }
+    return 0;
+  }
+
+  /**
    * Sends queued datagrams one at a time. Concurrent `send` calls can leave
    * the socket out of order (seen here: a 0-RTT packet before its Initial),
    * and QUIC reads reordering as loss.
@@ -513,15 +585,26 @@ export class QuicEndpoint implements ConnectionDriver {
   #service(connection: QuicConnection, padded = false): void {
     this.#dirty.delete(connection);
     if (!this.#keys.has(connection)) return;
+    const batch = this.#batch;
+    let batched = 0;
     for (;;) {
-      const buffer = this.#buffer();
+      // Batched while nothing waits in the ops queue (which would then be overtaken).
+      const slot = batch !== null && this.#sending === null;
+      const buffer = slot ? batch.sendSlot(batched) : this.#buffer();
       const length = connection.poll(padded ? buffer.subarray(0, NETWORK_DATAGRAM_SIZE) : buffer);
       if (length === 0) {
-        this.#release(buffer);
+        if (!slot) this.#release(buffer);
         break;
       }
-      this.#transmit(buffer.subarray(0, length), connection.remote, true);
+      if (!slot) {
+        this.#transmit(buffer.subarray(0, length), connection.remote, true);
+        continue;
+      }
+      this.#lengths[batched] = length;
+      this.#peers[batched] = connection.remote;
+      if (++batched === BATCH) batched = this.#flush(batched);
     }
+    if (batched > 0) this.#flush(batched);
     const timeout = connection.timeout();
     const timer = this.#timers.get(connection);
     if (timeout === null) {

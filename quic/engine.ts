@@ -141,6 +141,10 @@ export interface ListenerCounters {
    * required usage, or a handshake abandoned). They were never handed out.
    */
   clientsRefused: number;
+  /** Batched sends (one `sendmmsg` each, for one or more datagrams); 0 on Deno's ops. */
+  batchedSends: number;
+  /** Batched receives that brought datagrams (one `recvmmsg` each); 0 on Deno's ops. */
+  batchedReceives: number;
 }
 
 /** Options of `QuicEngine.listen`. */

@@ -34,6 +34,7 @@ export type {
 } from "./config.ts";
 export { encodeOid, hasExtendedKeyUsage } from "./ext_key_usage.ts";
 export { openSocketBuffers, SOCKET_BUFFER_BYTES, type SocketBuffers } from "./socket_buffers.ts";
+export { DATAGRAM_IO_ENV, type DatagramIoMode, datagramIoSupport } from "./datagram_io.ts";
 export { TICKET_KEY_LENGTH } from "./config.ts";
 export {
   describeClose,

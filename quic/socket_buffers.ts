@@ -100,6 +100,11 @@ function locate(local: Deno.NetAddr): { c: Libc; fd: number } | null {
   return fd === null ? null : { c, fd };
 }
 
+/** The descriptor of the UDP socket Deno bound to `local`, or null where it cannot be found. */
+export function socketDescriptor(local: Deno.NetAddr): number | null {
+  return locate(local)?.fd ?? null;
+}
+
 function sizes(c: Libc, fd: number): SocketBuffers | null {
   const receive = getInt(c, fd, SO_RCVBUF);
   const send = getInt(c, fd, SO_SNDBUF);

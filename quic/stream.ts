@@ -19,8 +19,14 @@ export interface StreamIo {
   shutdown(id: number, direction: "read" | "write", code: number): void;
   /** Tells the driver that packets may be ready to send. */
   wake(): void;
-  /** Asks to have `onWritable` called after the next input (the stream ran out of credit). */
+  /**
+   * Asks to have `onWritable` called after each input (the stream ran out of
+   * credit), until `unblocked`: while its writer is woken but not yet running,
+   * the connection still watches for the peer's STOP_SENDING.
+   */
   blocked(stream: QuicStream): void;
+  /** The stream's writer got its bytes into quiche after waiting: stop watching it. */
+  unblocked(stream: QuicStream): void;
   /** Tells the connection that one direction of the stream is finished. */
   done(stream: QuicStream): void;
 }
@@ -341,6 +347,7 @@ export class QuicStream {
   /** Hands all of `data` (and the FIN) to quiche, waiting for flow-control credit as needed. */
   async #push(data: Uint8Array, fin: boolean): Promise<void> {
     let offset = 0;
+    let waited = false;
     for (;;) {
       const rest = offset === 0 ? data : data.subarray(offset);
       const written = this.#io.send(this.id, rest, fin);
@@ -349,10 +356,12 @@ export class QuicStream {
       if (written >= 0 && offset === data.byteLength) break;
       this.#io.wake();
       this.#io.blocked(this);
+      waited = true;
       await new Promise<void>((resolve) => (this.#writeWaiter = resolve));
       if (this.#writeError !== null) throw this.#writeError;
       if (this.#writeDone) throw new Error(`Cannot write to stream ${this.id}: connection closed`);
     }
+    if (waited) this.#io.unblocked(this);
     this.#io.wake();
   }
 }
