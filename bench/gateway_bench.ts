@@ -18,6 +18,8 @@ import { devCa } from "../pki/mod.ts";
 import { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 import { readLines } from "./lines.ts";
 import { machineInfo } from "./machine.ts";
+import { summarize } from "./stats.ts";
+import { runWrk, WrkMissing, type WrkResult } from "./wrk.ts";
 
 /** Options of `runGatewayBench`. */
 export interface GatewayBenchOptions {
@@ -63,6 +65,20 @@ export interface GatewayBenchReport extends BenchReport {
       /** From sending the requests to the end of the last body, per round, ms. */
       roundMs: number[];
     }>;
+  /**
+   * Throughput, end to end: wrk keeps `connections` HTTP/1.1 connections busy
+   * on an echo function with one worker, reached over h3 or tcp, in
+   * alternating rounds; or why it was not measured.
+   */
+  throughput: {
+    connections: number;
+    seconds: number;
+    /** Each round's wrk report, per worker transport. */
+    h3: WrkResult[];
+    tcp: WrkResult[];
+    /** The gateway process's CPU time per request (user + system), µs, per round. */
+    gatewayCpuUsPerRequest: { h3: number[]; tcp: number[] };
+  } | { skipped: string };
   /** Each target of the issue and whether this run met it. */
   targets: Record<string, boolean>;
 }
@@ -84,6 +100,58 @@ const SCALE_UP_ROUNDS = 5;
  * go before the next round.
  */
 const SCALE_UP_IDLE_MS = 10_000;
+/** The throughput scenario's functions: echo with one worker, over h3 and over tcp. */
+const THROUGHPUT_FUNCTIONS = ["throughput-h3", "throughput-tcp"];
+/** wrk's connections in the throughput scenario (the issue's c=64) and the length of a round, s. */
+const THROUGHPUT_CONNECTIONS = 64;
+const THROUGHPUT_SECONDS = 10;
+/** Rounds per transport, alternating. */
+const THROUGHPUT_ROUNDS = 3;
+
+/** CPU time (user + system) a process has used, µs, from /proc (Linux). */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * The throughput scenario: alternating wrk rounds against the h3 and the tcp
+ * function, after a warm-up round each (which also starts their workers).
+ */
+async function throughput(
+  dev: { http: string; child: Child },
+): Promise<GatewayBenchReport["throughput"]> {
+  const url = (transport: string) => `${dev.http}/function/throughput-${transport}/hello`;
+  const run = (transport: string, seconds: number) =>
+    runWrk(url(transport), { connections: THROUGHPUT_CONNECTIONS, seconds });
+  try {
+    for (const transport of ["h3", "tcp"]) await run(transport, 3);
+  } catch (error) {
+    if (error instanceof WrkMissing) return { skipped: error.message };
+    throw error;
+  }
+  const result = {
+    connections: THROUGHPUT_CONNECTIONS,
+    seconds: THROUGHPUT_SECONDS,
+    h3: [] as WrkResult[],
+    tcp: [] as WrkResult[],
+    gatewayCpuUsPerRequest: { h3: [] as number[], tcp: [] as number[] },
+  };
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    const order = round % 2 === 0 ? ["h3", "tcp"] as const : ["tcp", "h3"] as const;
+    for (const transport of order) {
+      const before = await cpuMicros(dev.child.process.pid);
+      const report = await run(transport, THROUGHPUT_SECONDS);
+      const used = await cpuMicros(dev.child.process.pid) - before;
+      result[transport].push(report);
+      result.gatewayCpuUsPerRequest[transport].push(used / report.requests);
+    }
+  }
+  return result;
+}
+
 /** The body echo answers to a GET of a function's root. */
 const ROOT_ANSWER = "GET /\n";
 
@@ -143,11 +211,19 @@ async function functionsDir(cold: number, scale: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "qfaas-bench-gateway-" });
   const copies = (prefix: string, n: number) =>
     Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
-  for (const name of ["echo", "echo-tcp", ...copies("cold", cold), ...copies("scale", scale)]) {
+  const all = ["echo", "echo-tcp", ...THROUGHPUT_FUNCTIONS, ...copies("cold", cold)];
+  for (const name of [...all, ...copies("scale", scale)]) {
     await Deno.mkdir(join(dir, name));
     await Deno.copyFile(ECHO, join(dir, name, "main.ts"));
   }
   await Deno.writeTextFile(join(dir, "echo-tcp", "qfaas.json"), '{ "transport": "tcp" }\n');
+  for (const transport of ["h3", "tcp"]) {
+    // One worker each, alike but for the hop: the throughput compares the transports.
+    await Deno.writeTextFile(
+      join(dir, `throughput-${transport}`, "qfaas.json"),
+      JSON.stringify({ min: 1, max: 1, transport }) + "\n",
+    );
+  }
   for (const name of copies("scale", scale)) {
     await Deno.writeTextFile(
       join(dir, name, "qfaas.json"),
@@ -472,9 +548,11 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
       200,
       5 * options.runs,
     );
+    // Last: its load leaves nothing behind for the latency scenarios above.
+    const load = await throughput(dev);
     const results = recorder.results();
     const median = (name: string) => results[name]?.median ?? NaN;
-    const derived = {
+    const derived: Record<string, number> = {
       "warm gateway h1 / direct (interleaved)": median("gateway_h1") /
         median("direct_deno_serve_h1"),
       "warm gateway h1 / direct (back to back)": median("gateway_h1_back_to_back") /
@@ -483,6 +561,16 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
       "first request, stem cell, ms": median("first_request_stem"),
       "qfaas dev ready, wall clock, ms": median("dev_ready_wall_clock"),
     };
+    const measured = "skipped" in load ? null : load;
+    if (measured) {
+      const rps = (runs: WrkResult[]) => summarize(runs.map((run) => run.rps)).median;
+      derived["throughput, h3 workers, req/s (median of rounds)"] = rps(measured.h3);
+      derived["throughput, tcp workers, req/s (median of rounds)"] = rps(measured.tcp);
+      derived["throughput h3 / tcp"] = rps(measured.h3) / rps(measured.tcp);
+    }
+    const errors = measured
+      ? [...measured.h3, ...measured.tcp].reduce((sum, run) => sum + run.errors, 0)
+      : NaN;
     return {
       command: `deno task bench:gateway --runs ${options.runs} --cold-runs ${options.coldRuns}`,
       date: new Date().toISOString(),
@@ -490,7 +578,13 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
       results,
       derived,
       scaleUp,
+      throughput: load,
       targets: {
+        "throughput with h3 workers >= 10,000 req/s (c=64, median)":
+          (derived["throughput, h3 workers, req/s (median of rounds)"] ?? 0) >= 10_000,
+        "throughput with h3 workers >= 1.0 x tcp workers":
+          (derived["throughput h3 / tcp"] ?? 0) >= 1,
+        "throughput: 0 errors": errors === 0,
         "warm request <= 2 x direct Deno.serve (interleaved)":
           derived["warm gateway h1 / direct (interleaved)"] <= 2,
         "qfaas dev ready <= 1 s": results.dev_ready_wall_clock.p90 <= 1000,
@@ -524,6 +618,23 @@ export function formatGatewayBench(report: GatewayBenchReport): string {
         }, ${v.reused} from a worker started for another; workers per round ` +
         `${v.workersPerRound.join(" ")}; rounds ${list(v.roundMs)} ms`,
     );
+  }
+  if ("skipped" in report.throughput) {
+    lines.push(`throughput: not measured: ${report.throughput.skipped}`);
+  } else {
+    const t = report.throughput;
+    for (const transport of ["h3", "tcp"] as const) {
+      lines.push(
+        `throughput, ${transport} workers, c=${t.connections}, ${t.seconds} s rounds: ` +
+          t[transport].map((run) =>
+            `${run.rps.toFixed(0)} req/s (p50 ${run.latencyMs.p50.toFixed(1)} ms, p99 ` +
+            `${run.latencyMs.p99.toFixed(1)} ms, ${run.errors} errors)`
+          ).join("; ") +
+          `; gateway CPU ${
+            t.gatewayCpuUsPerRequest[transport].map((us) => us.toFixed(0)).join(" ")
+          } µs/request`,
+      );
+    }
   }
   for (const [name, ok] of Object.entries(report.targets)) {
     lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);
