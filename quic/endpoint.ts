@@ -44,6 +44,11 @@ const SEND_BUFFER_SIZE = 16 * 1024;
 /** Send buffers kept for reuse (1 MiB at most). */
 const MAX_POOLED_BUFFERS = 64;
 
+/** Datagrams a closing connection may send per pass: one per packet number space. */
+const CLOSE_FLIGHT = 3;
+/** Datagrams a closing connection may send in all before it is dropped. */
+const MAX_CLOSE_DATAGRAMS = 30;
+
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
 
@@ -134,6 +139,7 @@ export class QuicEndpoint implements ConnectionDriver {
     invalidTokens: 0,
     earlyDatagramsHeld: 0,
     clientsRefused: 0,
+    closesCut: 0,
     batchedSends: 0,
     batchedReceives: 0,
   };
@@ -166,6 +172,8 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Lengths and peers of the datagrams in the batch's send slots. */
   #lengths: number[] = new Array(BATCH).fill(0);
   #peers: HostPort[] = new Array(BATCH);
+  /** Datagrams sent by connections closing on our side (see `#closeFlight`). */
+  #closeSent = new Map<QuicConnection, number>();
 
   /**
    * Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::").
@@ -512,6 +520,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if (!keys) return;
     for (const key of keys) this.#byCid.delete(key);
     this.#keys.delete(connection);
+    this.#closeSent.delete(connection);
     const timer = this.#timers.get(connection);
     if (timer) clearTimeout(timer.id);
     this.#timers.delete(connection);
@@ -535,6 +544,29 @@ export class QuicEndpoint implements ConnectionDriver {
 
   #release(buffer: Uint8Array): void {
     if (this.#pool.length < MAX_POOLED_BUFFERS) this.#pool.push(buffer);
+  }
+
+  /**
+   * May `connection`, closing on our side, send another datagram? quiche 0.18
+   * can answer every `send()` of a closing connection with another
+   * CONNECTION_CLOSE and a zero timeout (seen under load: one connection sent
+   * 100,000 a second until the process ran out of memory). One flight per pass
+   * (three datagrams, one per packet number space) and a few passes in all
+   * are what a close needs; past that, the connection is dropped, as if its
+   * draining period were over (RFC 9000 §10.2.2).
+   */
+  #closeFlight(connection: QuicConnection, polled: number): boolean {
+    if (polled >= CLOSE_FLIGHT) return false;
+    const sent = (this.#closeSent.get(connection) ?? 0) + 1;
+    this.#closeSent.set(connection, sent);
+    if (sent <= MAX_CLOSE_DATAGRAMS) return true;
+    this.counters.closesCut++;
+    console.error(
+      `quic: dropped a closing connection to ${connection.remote.host}:${connection.remote.port} ` +
+        `that kept sending CONNECTION_CLOSE (${JSON.stringify(connection.stats())})`,
+    );
+    this.#forget(connection);
+    return false;
   }
 
   /**
@@ -587,7 +619,12 @@ export class QuicEndpoint implements ConnectionDriver {
     if (!this.#keys.has(connection)) return;
     const batch = this.#batch;
     let batched = 0;
+    // A connection closing on our side needs one flight for its CONNECTION_CLOSE.
+    const closing = connection.closingLocally;
+    let polled = 0;
     for (;;) {
+      if (closing && !this.#closeFlight(connection, polled)) break;
+      polled++;
       // Batched while nothing waits in the ops queue (which would then be overtaken).
       const slot = batch !== null && this.#sending === null;
       const buffer = slot ? batch.sendSlot(batched) : this.#buffer();
@@ -605,6 +642,7 @@ export class QuicEndpoint implements ConnectionDriver {
       if (++batched === BATCH) batched = this.#flush(batched);
     }
     if (batched > 0) this.#flush(batched);
+    if (!this.#keys.has(connection)) return; // dropped while closing (`#closeFlight`)
     const timeout = connection.timeout();
     const timer = this.#timers.get(connection);
     if (timeout === null) {

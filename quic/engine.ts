@@ -141,6 +141,11 @@ export interface ListenerCounters {
    * required usage, or a handshake abandoned). They were never handed out.
    */
   clientsRefused: number;
+  /**
+   * Connections dropped because, closing, they kept making CONNECTION_CLOSE
+   * datagrams past any need (a quiche 0.18 fault seen under load; endpoint.ts).
+   */
+  closesCut: number;
   /** Batched sends (one `sendmmsg` each, for one or more datagrams); 0 on Deno's ops. */
   batchedSends: number;
   /** Batched receives that brought datagrams (one `recvmmsg` each); 0 on Deno's ops. */
