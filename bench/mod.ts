@@ -23,6 +23,7 @@ export {
   type GatewayBenchReport,
   runGatewayBench,
 } from "./gateway_bench.ts";
+export { parseWrk, runWrk, WrkMissing, type WrkResult } from "./wrk.ts";
 export { formatH3Bench, type H3BenchOptions, type H3BenchReport, runH3Bench } from "./h3_bench.ts";
 export { type BenchReport, formatTable, Recorder, type Scenario, timed } from "./harness.ts";
 export { summarize, type Summary } from "./stats.ts";
