@@ -23,6 +23,7 @@ import {
   serverConfig,
 } from "./config.ts";
 import { ClientAuthPolicy } from "./client_auth.ts";
+import { CloseBudget } from "./close_budget.ts";
 import { type ConnectionDriver, QuicConnection } from "./connection.ts";
 import {
   BATCH,
@@ -43,11 +44,6 @@ import { growSocketBuffers, type SocketBuffers } from "./socket_buffers.ts";
 const SEND_BUFFER_SIZE = 16 * 1024;
 /** Send buffers kept for reuse (1 MiB at most). */
 const MAX_POOLED_BUFFERS = 64;
-
-/** Datagrams a closing connection may send per pass: one per packet number space. */
-const CLOSE_FLIGHT = 3;
-/** Datagrams a closing connection may send in all before it is dropped. */
-const MAX_CLOSE_DATAGRAMS = 30;
 
 /** Length of the connection IDs we issue; short headers are parsed with it. */
 export const CID_LENGTH = 16;
@@ -172,8 +168,8 @@ export class QuicEndpoint implements ConnectionDriver {
   /** Lengths and peers of the datagrams in the batch's send slots. */
   #lengths: number[] = new Array(BATCH).fill(0);
   #peers: HostPort[] = new Array(BATCH);
-  /** Datagrams sent by connections closing on our side (see `#closeFlight`). */
-  #closeSent = new Map<QuicConnection, number>();
+  /** What connections closing on our side may still send (close_budget.ts). */
+  #closeBudget = new CloseBudget<QuicConnection>();
 
   /**
    * Binds a UDP socket; `hostname` may be IPv4 or IPv6 ("::1", "::").
@@ -520,7 +516,7 @@ export class QuicEndpoint implements ConnectionDriver {
     if (!keys) return;
     for (const key of keys) this.#byCid.delete(key);
     this.#keys.delete(connection);
-    this.#closeSent.delete(connection);
+    this.#closeBudget.forget(connection);
     const timer = this.#timers.get(connection);
     if (timer) clearTimeout(timer.id);
     this.#timers.delete(connection);
@@ -546,20 +542,10 @@ export class QuicEndpoint implements ConnectionDriver {
     if (this.#pool.length < MAX_POOLED_BUFFERS) this.#pool.push(buffer);
   }
 
-  /**
-   * May `connection`, closing on our side, send another datagram? quiche 0.18
-   * can answer every `send()` of a closing connection with another
-   * CONNECTION_CLOSE and a zero timeout (seen under load: one connection sent
-   * 100,000 a second until the process ran out of memory). One flight per pass
-   * (three datagrams, one per packet number space) and a few passes in all
-   * are what a close needs; past that, the connection is dropped, as if its
-   * draining period were over (RFC 9000 §10.2.2).
-   */
+  /** May `connection`, closing on our side, send another datagram now? (close_budget.ts) */
   #closeFlight(connection: QuicConnection, polled: number): boolean {
-    if (polled >= CLOSE_FLIGHT) return false;
-    const sent = (this.#closeSent.get(connection) ?? 0) + 1;
-    this.#closeSent.set(connection, sent);
-    if (sent <= MAX_CLOSE_DATAGRAMS) return true;
+    const step = this.#closeBudget.next(connection, polled);
+    if (step !== "drop") return step === "send";
     this.counters.closesCut++;
     console.error(
       `quic: dropped a closing connection to ${connection.remote.host}:${connection.remote.port} ` +
