@@ -20,6 +20,7 @@
  * @module
  */
 import type { HostPort } from "./_native.ts";
+import { AF_INET, AF_INET6, type Libc, libc } from "./_libc.ts";
 import { socketDescriptor } from "./socket_buffers.ts";
 
 /** Datagrams per system call at most, each way. */
@@ -42,34 +43,9 @@ const CMSG_SPACE_U16 = 24; // CMSG_SPACE(sizeof(uint16_t)) on 64-bit Linux
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
 const MSG_DONTWAIT = 0x40;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** errno values that say a device cannot segment (GSO), rather than that the socket is full. */
 const EIO = 5;
 const EINVAL = 22;
-
-const SYMBOLS = {
-  __errno_location: { parameters: [], result: "pointer" },
-  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
-  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let libc: Libc | null | undefined;
-
-function openLibc(): Libc | null {
-  if (libc === undefined) {
-    try {
-      libc = Deno.build.os === "linux" ? Deno.dlopen("libc.so.6", SYMBOLS).symbols : null;
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
 
 /** Set to "ops" to keep Deno's datagram ops in every endpoint of the process (the fallback). */
 export const DATAGRAM_IO_ENV = "QFAAS_DATAGRAM_IO";
@@ -255,7 +231,7 @@ export class BatchedDatagrams {
    * used when the kernel accepts `UDP_SEGMENT` on the socket and `gso` allows.
    */
   static open(local: Deno.NetAddr, options: { gso?: boolean } = {}): BatchedDatagrams | null {
-    const c = openLibc();
+    const c = libc();
     if (!c) return null;
     const fd = socketDescriptor(local);
     if (fd === null) return null;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { AF_INET, AF_INET6, type Libc, libc } from "./_libc.ts";
 
 /** The buffer size asked for, each way: 4 MiB (~250 datagrams of 16 KiB). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -32,32 +33,8 @@ const SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32;
 const SO_RCVBUFFORCE = 33;
 const SOCK_DGRAM = 2;
-const AF_INET = 2;
-const AF_INET6 = 10;
 /** Descriptors searched for the socket; a new socket is almost always far below. */
 const MAX_FD = 8192;
-
-const SYMBOLS = {
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let libc: Libc | null | undefined;
-
-/** libc through FFI, or null where it cannot be opened (no --allow-ffi, not Linux). */
-function openLibc(): Libc | null {
-  if (libc === undefined) {
-    try {
-      libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
 
 function getInt(c: Libc, fd: number, name: number): number | null {
   const value = new Int32Array(1);
@@ -94,7 +71,7 @@ function findSocket(c: Libc, port: number, family: number): number | null {
 
 /** The descriptor of the UDP socket Deno bound to `local`, with libc; null where not found. */
 function locate(local: Deno.NetAddr): { c: Libc; fd: number } | null {
-  const c = openLibc();
+  const c = libc();
   if (!c) return null;
   const fd = findSocket(c, local.port, local.hostname.includes(":") ? AF_INET6 : AF_INET);
   return fd === null ? null : { c, fd };
@@ -117,7 +94,7 @@ function sizes(c: Libc, fd: number): SocketBuffers | null {
  * get their buffers. Returns whether libc could be opened.
  */
 export function openSocketBuffers(): boolean {
-  return openLibc() !== null;
+  return libc() !== null;
 }
 
 /** The current buffer sizes of the UDP socket bound to `local`, or null if it is not found. */
