@@ -15,13 +15,8 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { FieldLine } from "../h3/mod.ts";
-import {
-  type FunctionNotFound,
-  type Invoker,
-  type InvokerFunction,
-  isHopByHop,
-} from "../invoker/mod.ts";
+import { type FieldLine, headerLines, isForwardable } from "../h3/mod.ts";
+import { type FunctionNotFound, type Invoker, type InvokerFunction } from "../invoker/mod.ts";
 import { boundBody } from "../watchdog/mod.ts";
 import { CONTENT_TYPE } from "./metrics.ts";
 import { type SystemAuth, systemAuthMiddleware } from "./system_auth.ts";
@@ -202,8 +197,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const routed = (c: Context): Promise<Response> => {
     const name = c.req.param("name") ?? "";
     const url = new URL(c.req.url);
-    const fields: FieldLine[] = [];
-    for (const field of c.req.raw.headers) if (!isHopByHop(field[0])) fields.push(field);
+    const fields = headerLines(c.req.raw.headers);
     const rest = url.pathname.slice(`/function/${name}`.length);
     const scheme = url.protocol.slice(0, -1);
     return run(c.req.raw, name, `${rest}${url.search}`, fields, { scheme, host: url.host });
@@ -233,7 +227,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     const fields: FieldLine[] = [];
     for (const field of request.headers) {
       bytes += field[0].length + field[1].length + 4;
-      if (!isHopByHop(field[0])) fields.push(field);
+      if (isForwardable(field[0], field[1])) fields.push(field);
     }
     if (bytes > maxHeaders) return headersTooLarge();
     try {

@@ -329,3 +329,21 @@ Deno.test("gateway: the internal listener admits a worker's certificate and refu
   assert.doesNotMatch(metrics, /qfaas_invocations_total\{function="echo"/, "nothing ran");
   assert.equal(await call({ cert: worker.cert, key: worker.key }), "200 GET /inside\n");
 });
+
+Deno.test("gateway: forwards the request's fields but hop-by-hop ones, on the plain route and through the router", async () => {
+  await using gw = await gateway();
+  // "/function/limits/headers" takes the fast path; with a percent-escape, the router.
+  for (const path of ["/function/limits/headers", "/function/limits/headers%2Fx"]) {
+    const response = await fetch(`${gw.http}${path}?q=1`, {
+      headers: { "x-custom": "kept", te: "gzip", "keep-alive": "timeout=5", "x-call-id": "given" },
+    });
+    assert.equal(response.status, 200, path);
+    const seen = await response.json();
+    assert.equal(seen["x-custom"], "kept", path);
+    assert.equal(seen["x-call-id"], "given", `${path}: a caller's call id is kept`);
+    assert.equal(seen["x-forwarded-proto"], "http", path);
+    assert.equal(seen["x-forwarded-host"], new URL(gw.http!).host, path);
+    assert.equal(seen.te, undefined, `${path}: te (not "trailers") stays behind`);
+    assert.equal(seen["keep-alive"], undefined, `${path}: hop-by-hop`);
+  }
+});

@@ -30,7 +30,10 @@ export interface ResponseHead {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-/** Connection-specific fields have no place in HTTP/3 (RFC 9114 §4.2). */
+/**
+ * Connection-specific fields have no place in HTTP/3 (RFC 9114 §4.2); they
+ * are the hop-by-hop fields a proxy does not forward (RFC 9110 §7.6.1).
+ */
 const CONNECTION_FIELDS = new Set([
   "connection",
   "keep-alive",
@@ -41,6 +44,14 @@ const CONNECTION_FIELDS = new Set([
 const REQUEST_PSEUDO = new Set([":method", ":scheme", ":authority", ":path"]);
 const RESPONSE_PSEUDO = new Set([":status"]);
 const NO_PSEUDO = new Set<string>();
+
+/**
+ * May the field go on, to HTTP/3 or through a proxy? Not a connection-specific
+ * (hop-by-hop) one, nor a `te` other than "trailers" (RFC 9114 §4.2).
+ */
+export function isForwardable(name: string, value: string): boolean {
+  return !CONNECTION_FIELDS.has(name) && (name !== "te" || value === "trailers");
+}
 
 function malformed(message: string): H3Error {
   return new H3Error(H3ErrorCode.H3_MESSAGE_ERROR, "stream", message);
@@ -139,10 +150,7 @@ export function parseTrailers(lines: readonly FieldLine[]): Headers {
 /** Regular field lines from `headers`, dropping connection-specific ones. */
 export function headerLines(headers: Headers): FieldLine[] {
   const lines: FieldLine[] = [];
-  for (const [name, value] of headers) {
-    if (CONNECTION_FIELDS.has(name) || (name === "te" && value !== "trailers")) continue;
-    lines.push([name, value]);
-  }
+  for (const line of headers) if (isForwardable(line[0], line[1])) lines.push(line);
   return lines;
 }
 

@@ -36,3 +36,4 @@ export { H3Error, H3ErrorCode, h3ErrorName, QpackError } from "./errors.ts";
 export { type H3SessionOptions } from "./session.ts";
 export { newNonce, NONCE_HEADER, nonceTarget, ReplayGuard } from "./replay_guard.ts";
 export type { FieldLine } from "./qpack.ts";
+export { headerLines, isForwardable } from "./message.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { FieldLine } from "../h3/mod.ts";
+import { type FieldLine, headerLines } from "../h3/mod.ts";
 
 /** What the invoker sends to a function. */
 export interface Invocation {
@@ -16,35 +16,19 @@ export interface Invocation {
   method: string;
   /** The path and query the function sees: what follows the function's name ("/a?b", "/"). */
   target: string;
-  /** Header fields, lowercase names, hop-by-hop ones already dropped (`isHopByHop`). */
+  /** Header fields, lowercase names, hop-by-hop ones already dropped (`headerLines`, `isForwardable`). */
   fields: FieldLine[];
   /** The body, or null. */
   body: ReadableStream<Uint8Array> | null;
 }
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1): a proxy does not forward them. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-]);
-
-/** Is `name` (lowercase) a hop-by-hop field, which a proxy does not forward? */
-export function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name);
-}
-
 /** An invocation of `request`, its target the URL's path and query. */
 export function invocationOf(request: Request): Invocation {
   const url = new URL(request.url);
-  const fields: FieldLine[] = [];
-  for (const field of request.headers) if (!isHopByHop(field[0])) fields.push(field);
   return {
     method: request.method,
     target: `${url.pathname}${url.search}`,
-    fields,
+    fields: headerLines(request.headers),
     body: request.body,
   };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 export { FunctionNotFound, FunctionUnavailable, WorkerStartError } from "./errors.ts";
-export { type Invocation, invocationOf, isHopByHop } from "./invocation.ts";
+export { type Invocation, invocationOf } from "./invocation.ts";
 export { type Prepared, PrepareError, prepareFunction } from "./prepare.ts";
 export {
   Invoker,

@@ -1,6 +1,7 @@
 // A test function for the invoker: / echoes, /slow waits, /crash kills the
 // worker mid-request, /spin blocks its event loop for good, /log writes a line
-// to stdout and one to stderr, /write?to=FILE writes the body to FILE.
+// to stdout and one to stderr, /write?to=FILE writes the body to FILE, /headers
+// answers with the request's header fields (JSON).
 export default async function handler(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const path = url.pathname;
@@ -12,6 +13,7 @@ export default async function handler(request: Request): Promise<Response> {
       return new Response((error as Error).name, { status: 403 });
     }
   }
+  if (path.startsWith("/headers")) return Response.json(Object.fromEntries(request.headers));
   if (path === "/crash") Deno.exit(1);
   if (path === "/spin") { while (true) { /* never yields */ } }
   if (path === "/slow") await new Promise((r) => setTimeout(r, 400));
