@@ -288,7 +288,8 @@ export class H3Client {
     }
     const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     const fields = headerLines(request.headers);
-    const body = await outgoingBody(request, init, window);
+    const declared = declaredLength(fields);
+    const body = await outgoingBody(request, init, declared, window);
     const { body: stream, bytes: _, ...reply } = await this.#send(
       {
         origin: url.origin,
@@ -297,7 +298,7 @@ export class H3Client {
         fields,
       },
       body,
-      declaredLength(fields),
+      declared,
     );
     return {
       ...reply,
@@ -313,12 +314,7 @@ export class H3Client {
   async send(message: H3Message): Promise<H3Reply> {
     const window = this.#options.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     const declared = declaredLength(message.fields);
-    let body: ReplayableBody | null = null;
-    if (message.body !== null) {
-      // A small body of declared length is on its way: wait for it, to send it whole.
-      body = ReplayableBody.streamed(message.body, window);
-      await body.settle(declared !== null && declared <= window);
-    }
+    const body = message.body === null ? null : await streamedBody(message.body, declared, window);
     return await this.#send(message, body, declared);
   }
 
@@ -630,6 +626,7 @@ type Attempt = { retry: null; result: H3Reply } | { retry: H3Refusal; result: ne
 async function outgoingBody(
   request: Request,
   init: RequestInit | undefined,
+  declared: number | null,
   window: number,
 ): Promise<ReplayableBody | null> {
   if (request.body === null) return null;
@@ -638,10 +635,20 @@ async function outgoingBody(
     // A string, bytes, Blob, FormData or URLSearchParams: in memory already.
     return ReplayableBody.held(new Uint8Array(await request.arrayBuffer()));
   }
-  // A stream (or a Request's body, which may be either): take in what it holds already;
-  // a small one of declared length is on its way: wait for it, to send it whole.
-  const body = ReplayableBody.streamed(request.body, window);
-  const declared = declaredLength(headerLines(request.headers));
+  // A stream (or a Request's body, which may be either).
+  return await streamedBody(request.body, declared, window);
+}
+
+/**
+ * A streamed body with a replay window, holding what the stream has already;
+ * a small one of declared length is on its way: wait for it, to send it whole.
+ */
+async function streamedBody(
+  stream: ReadableStream<Uint8Array>,
+  declared: number | null,
+  window: number,
+): Promise<ReplayableBody> {
+  const body = ReplayableBody.streamed(stream, window);
   await body.settle(declared !== null && declared <= window);
   return body;
 }

@@ -130,7 +130,7 @@ const INVOKER_FIELDS = new Set([
   "x-qfaas-cold-start",
 ]);
 
-/** A body read whole when its declared length is small, else streamed: `small` gives it whole. */
+/** Is a body of this declared length (null: not declared) read whole before it is answered? */
 function declaresSmall(contentLength: number | null): boolean {
   return contentLength !== null && contentLength <= BUFFER_MAX_BYTES;
 }
@@ -516,7 +516,8 @@ export class Invoker {
         const answer = { status: response.status, statusText: response.statusText, fields };
         // One connection per request: read the answer, then close it.
         if (
-          response.body === null || fn.connection === "new" || declaresSmall(Number(length ?? NaN))
+          response.body === null || fn.connection === "new" ||
+          declaresSmall(length === null ? null : Number(length))
         ) {
           const body = response.body === null ? null : await response.bytes();
           return { ...answer, body, zeroRtt: "none", done: OVER };

@@ -154,8 +154,6 @@ export function formatIpv6(bytes: Uint8Array, offset: number): string {
 
 /** sendmmsg/recvmmsg on one socket, with buffers of fixed addresses. */
 export class BatchedDatagrams {
-  /** The path in use (always "batched"), and whether GSO is on. */
-  readonly mode: DatagramIoMode;
   #c: Libc;
   #fd: number;
   /** This thread's errno, read with memcpy (a pointer view would need FFI permission). */
@@ -184,8 +182,8 @@ export class BatchedDatagrams {
   #recvHeaders = new Uint8Array(BATCH * MMSGHDR);
   #recvHeaderView: DataView;
   #recvNames = new Uint8Array(BATCH * SOCKADDR);
-  /** The last peer decoded, reused while its sockaddr bytes repeat (the common case). */
-  #lastPeer: { key: string; from: HostPort } = { key: "", from: { host: "", port: 0 } };
+  /** The last IPv4 peer decoded (address as a number), reused while it repeats (the common case). */
+  #lastPeer = { address: -1, from: { host: "", port: 0 } as HostPort };
   /** Encoded sockaddrs of recent peers. */
   #names = new Map<string, Uint8Array>();
 
@@ -194,7 +192,6 @@ export class BatchedDatagrams {
     this.#fd = fd;
     this.#gso = gso;
     this.#errno = c.__errno_location();
-    this.mode = { path: "batched", gso };
     this.#sendIovView = new DataView(this.#sendIov.buffer);
     this.#sendHeaderView = new DataView(this.#sendHeaders.buffer);
     this.#controlView = new DataView(this.#control.buffer);
@@ -316,7 +313,7 @@ export class BatchedDatagrams {
     if (sent <= 0) {
       // EAGAIN: the socket buffer is full. EIO or EINVAL with segments: the device cannot segment.
       if (sent < 0 && starts.length < i && [EIO, EINVAL].includes(this.#lastError())) {
-        this.#disableGso();
+        this.#gso = false;
       }
       return 0;
     }
@@ -328,9 +325,9 @@ export class BatchedDatagrams {
     return this.#errnoOut[0];
   }
 
-  #disableGso(): void {
-    this.#gso = false;
-    (this.mode as { gso: boolean }).gso = false;
+  /** The path in use (always "batched"), and whether GSO is on (it goes off if a device refuses it). */
+  get mode(): DatagramIoMode {
+    return { path: "batched", gso: this.#gso };
   }
 
   /** The encoded sockaddr of `to`, cached. */
@@ -370,18 +367,14 @@ export class BatchedDatagrams {
   from(i: number): HostPort {
     const n = this.#recvNames;
     const at = i * SOCKADDR;
-    const family = n[at] | (n[at + 1] << 8);
     const port = (n[at + 2] << 8) | n[at + 3];
-    let key: string;
-    if (family === AF_INET) {
-      key = `${n[at + 4]}.${n[at + 5]}.${n[at + 6]}.${n[at + 7]}`;
-    } else {
-      key = formatIpv6(n, at + 8);
-    }
+    if ((n[at] | (n[at + 1] << 8)) !== AF_INET) return { host: formatIpv6(n, at + 8), port };
+    // Compared as numbers first: no string per datagram while the peer stays the same.
+    const address = ((n[at + 4] << 24) | (n[at + 5] << 16) | (n[at + 6] << 8) | n[at + 7]) >>> 0;
     const last = this.#lastPeer;
-    if (last.from.port === port && last.key === key) return last.from;
-    const from = { host: key, port };
-    this.#lastPeer = { key, from };
+    if (last.address === address && last.from.port === port) return last.from;
+    const from = { host: `${n[at + 4]}.${n[at + 5]}.${n[at + 6]}.${n[at + 7]}`, port };
+    this.#lastPeer = { address, from };
     return from;
   }
 

@@ -143,8 +143,6 @@ export class QuicEndpoint implements ConnectionDriver {
   readonly incoming: ReadableStream<QuicConnection>;
   /** The kernel buffers of the socket, raised at creation; null where they could not be. */
   readonly socketBuffers: SocketBuffers | null;
-  /** How datagrams cross the socket: batched system calls (and GSO), or one Deno op each. */
-  readonly datagramIo: DatagramIoMode;
 
   #socket: Deno.DatagramConn;
   #byCid = new Map<string, QuicConnection>();
@@ -183,9 +181,13 @@ export class QuicEndpoint implements ConnectionDriver {
     this.#batch = (options.datagramIo ?? defaultDatagramIo()) === "ops"
       ? null
       : BatchedDatagrams.open(this.#socket.addr as Deno.NetAddr);
-    this.datagramIo = this.#batch?.mode ?? OPS_MODE;
     this.incoming = new ReadableStream({ start: (c) => void (this.#incoming = c) });
     this.#loop = this.#receiveLoop();
+  }
+
+  /** How datagrams cross the socket: batched system calls (and GSO), or one Deno op each. */
+  get datagramIo(): DatagramIoMode {
+    return this.#batch?.mode ?? OPS_MODE;
   }
 
   /** Number of live connections. */
@@ -558,9 +560,9 @@ export class QuicEndpoint implements ConnectionDriver {
   /**
    * Sends the first `count` send slots in one system call; what the socket
    * did not take is copied to the ops queue, which sends it (waiting for room)
-   * and keeps later datagrams behind it. Returns 0: the slots are free again.
+   * and keeps later datagrams behind it. The slots are free again after it.
    */
-  #flush(count: number): number {
+  #flush(count: number): void {
     const batch = this.#batch!;
     const sent = batch.send(count, this.#lengths, this.#peers);
     this.counters.batchedSends++;
@@ -570,7 +572,6 @@ export class QuicEndpoint implements ConnectionDriver {
       copy.set(batch.sendSlot(i).subarray(0, this.#lengths[i]));
       this.#transmit(copy.subarray(0, this.#lengths[i]), this.#peers[i], true);
     }
-    return 0;
   }
 
   /**
@@ -625,7 +626,10 @@ export class QuicEndpoint implements ConnectionDriver {
       }
       this.#lengths[batched] = length;
       this.#peers[batched] = connection.remote;
-      if (++batched === BATCH) batched = this.#flush(batched);
+      if (++batched === BATCH) {
+        this.#flush(batched);
+        batched = 0;
+      }
     }
     if (batched > 0) this.#flush(batched);
     if (!this.#keys.has(connection)) return; // dropped while closing (`#closeFlight`)
