@@ -21,6 +21,33 @@ async function attempt(probe: string, arg: string): Promise<string> {
     case "dlopen":
       return "allowed: pid " + Deno.dlopen("libc.so.6", { getpid: { parameters: [], result: "i32" } })
         .symbols.getpid();
+    case "qfaas-ffi": {
+      // qfaas's own modules that opened libc, imported from the worker's module cache
+      // (loaded already, so no read permission is checked): any raw symbol or batch?
+      const root = new URL("..", import.meta.resolve("qfaas/chain"));
+      const found: string[] = [];
+      for (const path of ["quic/_libc.ts", "quic/datagram_io.ts", "quic/socket_buffers.ts"]) {
+        const module: Record<string, unknown> = await import(new URL(path, root).href);
+        for (const [name, value] of Object.entries(module)) {
+          const made = typeof value === "function" && /libc/i.test(name) ? (() => {
+            try {
+              return (value as (s?: unknown) => unknown)({ memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" } });
+            } catch { return null; }
+          })() : value;
+          if (made && typeof made === "object" && ("memcpy" in made || "sendmmsg" in made)) found.push(path + " " + name);
+        }
+        const batches = module.BatchedDatagrams as { open?(local: Deno.Addr): unknown } | undefined;
+        if (batches?.open) {
+          const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+          try {
+            if (batches.open(socket.addr)) found.push(path + " BatchedDatagrams.open");
+          } finally {
+            socket.close();
+          }
+        }
+      }
+      return found.length ? "allowed: " + found.join(", ") : "refused: no libc symbol or batch within reach";
+    }
     case "ask-ffi":
       return "permission " + (await Deno.permissions.request({ name: "ffi" })).state;
     case "read":
@@ -237,6 +264,8 @@ async function hostileSuite(t: Deno.TestContext, bed: { files: Project; dev: Dev
 
   await t.step("no FFI: dlopen of libc, and asking for it again", async () => {
     refused(await probe(dev, "dlopen"));
+    // Nor the libc that qfaas's datagram I/O opened before the revoke, through its modules.
+    refused(await probe(dev, "qfaas-ffi"));
     assert.equal(await probe(dev, "ask-ffi"), "permission denied");
   });
 

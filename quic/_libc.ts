@@ -1,39 +1,31 @@
 /**
  * libc through FFI, for what Deno has no API for on a UDP socket: its
- * buffers (socket_buffers.ts) and batched I/O (datagram_io.ts). One library,
- * opened once; a worker opens it before it revokes FFI (a loaded symbol
- * stays callable after that).
+ * buffers (socket_buffers.ts) and batched I/O (datagram_io.ts).
+ *
+ * The symbols opened are never exported, not from here nor from the modules
+ * that use them: a function shares its worker's isolate, may import any module
+ * the worker has loaded (Deno checks no permission for those), and libc's
+ * sendmmsg, recvmmsg and memcpy with pointers of its own choosing would read
+ * and write the process's memory, past every permission. Each user opens its
+ * own copy through `openLibc` (which needs FFI, so it fails once a worker has
+ * revoked it) and keeps it private; a symbol opened before the revoke stays
+ * callable by the code that holds it.
  *
  * @module
  */
-
-const SYMBOLS = {
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
-} as const;
 
 /** Address families (Linux): sockaddr_in and sockaddr_in6. */
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 
-/** The libc functions QFaaS calls. */
-export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let opened: Libc | null | undefined;
-
-/** libc, or null where it cannot be opened (no FFI permission, not Linux). */
-export function libc(): Libc | null {
-  if (opened === undefined) {
-    try {
-      opened = Deno.build.os === "linux" ? Deno.dlopen("libc.so.6", SYMBOLS).symbols : null;
-    } catch {
-      opened = null;
-    }
+/** libc with `symbols`, or null where it cannot be opened (no FFI permission, not Linux). */
+export function openLibc<const S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): Deno.DynamicLibrary<S>["symbols"] | null {
+  if (Deno.build.os !== "linux") return null;
+  try {
+    return Deno.dlopen("libc.so.6", symbols).symbols;
+  } catch {
+    return null;
   }
-  return opened;
 }

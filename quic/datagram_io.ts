@@ -20,8 +20,26 @@
  * @module
  */
 import type { HostPort } from "./_native.ts";
-import { AF_INET, AF_INET6, type Libc, libc } from "./_libc.ts";
+import { AF_INET, AF_INET6, openLibc } from "./_libc.ts";
 import { socketDescriptor } from "./socket_buffers.ts";
+
+const SYMBOLS = {
+  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** Module-private: never exported (see _libc.ts). Undefined until first asked for. */
+let opened: Libc | null | undefined;
+
+function libc(): Libc | null {
+  if (opened === undefined) opened = openLibc(SYMBOLS);
+  return opened;
+}
 
 /** Datagrams per system call at most, each way. */
 export const BATCH = 32;
