@@ -27,7 +27,7 @@ import {
 import { DENO_ENTRIES, findEntry, isFile } from "./_fs.ts";
 import { Problems, type Result } from "./_problems.ts";
 import { loadEnvFile, loadSecrets } from "./env_files.ts";
-import type { FunctionDefinition, Runtime } from "./function.ts";
+import { type FunctionDefinition, type Runtime, TRANSPORTS } from "./function.ts";
 import { FUNCTION_NAME, NAME_RULE } from "./names.ts";
 
 /** Reads and checks `dir/qfaas.json`. */
@@ -64,7 +64,7 @@ export const QFAAS_FIELDS = {
   exec_timeout: duration,
   max_inflight: integer(1),
   memory,
-  transport: oneOf(["h3", "tls", "tcp"] as const),
+  transport: oneOf(TRANSPORTS),
   connection: oneOf(["keep-alive", "new"] as const),
   early_data: oneOf(["all", "idempotent", "off"] as const),
   allow_write: list(text, "a list of paths (relative to the function's directory)"),

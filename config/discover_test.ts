@@ -260,7 +260,7 @@ Deno.test("discover: unknown fields and wrong types are problems naming the file
     `${types}: field "min" must be an integer >= 0, received -1`,
     `${types}: field "exec_timeout" must be a duration: milliseconds, or a string like "10s", "500ms" or "2m", received "5 minutes"`,
     `${types}: field "memory" must be MiB as a positive integer, or a string like "128Mi" or "256M", received "lots"`,
-    `${types}: field "transport" must be one of "h3", "tls", "tcp", received "udp"`,
+    `${types}: field "transport" must be one of "h3", "tls", "tls12", "tcp", received "udp"`,
     `${typo}: unknown field "exec_timout" (did you mean "exec_timeout"?)`,
     `${typo}: field "max" must be an integer >= 1, received "3"`,
   ]);

@@ -5,8 +5,21 @@
  * @module
  */
 
-/** How the gateway reaches a worker: HTTP/3 (default), HTTPS or HTTP/1.1 over TCP. */
-export type Transport = "h3" | "tls" | "tcp";
+/**
+ * How the gateway reaches a worker: HTTP/3 (default), HTTPS (TLS 1.2 or 1.3,
+ * as the two ends agree), HTTPS held to TLS 1.2, or HTTP/1.1 over TCP.
+ * `tls12` and `tcp` are baselines (the QFaaS paper's OpenFaaS with TLS 1.2,
+ * and without encryption), not ways to run functions in production.
+ */
+export const TRANSPORTS = ["h3", "tls", "tls12", "tcp"] as const;
+
+/** One of `TRANSPORTS`. */
+export type Transport = typeof TRANSPORTS[number];
+
+/** The highest TLS version a worker of `transport` speaks over TCP (null: none, or not over TCP). */
+export function tcpTlsVersion(transport: Transport): "TLSv1.2" | "TLSv1.3" | null {
+  return transport === "tls" ? "TLSv1.3" : transport === "tls12" ? "TLSv1.2" : null;
+}
 
 /** Which requests may ride 0-RTT to workers. */
 export type EarlyDataSetting = "all" | "idempotent" | "off";

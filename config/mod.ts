@@ -18,6 +18,7 @@ export { type DotenvError, parseDotenv } from "./dotenv.ts";
 export { type DurationOptions, parseDuration, requireDuration } from "./duration.ts";
 export { secretEnvName } from "./env_files.ts";
 export type { EarlyDataSetting, FunctionDefinition, Runtime, Transport } from "./function.ts";
+export { tcpTlsVersion, TRANSPORTS } from "./function.ts";
 export { FUNCTION_NAME, NAME_RULE } from "./names.ts";
 export {
   findProjectFiles,

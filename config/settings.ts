@@ -9,4 +9,5 @@
 export { DEFAULTS } from "./defaults.ts";
 export { type DurationOptions, parseDuration, requireDuration } from "./duration.ts";
 export type { EarlyDataSetting, FunctionDefinition, Runtime, Transport } from "./function.ts";
+export { tcpTlsVersion, TRANSPORTS } from "./function.ts";
 export { FUNCTION_NAME, NAME_RULE } from "./names.ts";

@@ -5,6 +5,7 @@ import type { InvokerFunction } from "../invoker/mod.ts";
 import { gatewayClient } from "../chain/mod.ts";
 import { createCa, invokerIdentity, issueLeaf } from "../pki/mod.ts";
 import { issueWorkerIdentity, MemoryStore } from "../store/mod.ts";
+import { negotiatedVersion } from "../watchdog/testdata/tls_version.ts";
 import { type Gateway, startGateway } from "./mod.ts";
 
 const ca = await createCa("QFaaS gateway test CA");
@@ -103,6 +104,29 @@ Deno.test("gateway: HTTPS with the dev CA, and HTTP/3 resuming its session throu
   } finally {
     await second.close();
   }
+});
+
+Deno.test("gateway: httpsMaxVersion holds HTTPS to TLS 1.2 (the paper's baseline); by default it speaks 1.3", async () => {
+  const started = await startGateway({
+    functions: FUNCTIONS,
+    ca,
+    store: new MemoryStore(),
+    listen: { httpPort: null, httpsPort: 0, httpsMaxVersion: "TLSv1.2" },
+  });
+  await using gw = Object.assign(started, { [Symbol.asyncDispose]: () => started.shutdown() });
+  const port = Number(new URL(gw.https!).port);
+  assert.equal(await negotiatedVersion(port, { ca: ca.cert }), "TLSv1.2");
+  await assert.rejects(negotiatedVersion(port, { ca: ca.cert, minVersion: "TLSv1.3" }));
+  const client = Deno.createHttpClient({ caCerts: [ca.cert] });
+  try {
+    const response = await fetch(`${gw.https}/function/echo/v`, { client });
+    assert.equal(await response.text(), "GET /v\n", "a client offering both gets an answer");
+  } finally {
+    client.close();
+  }
+  await using plain = await gateway();
+  const defaultPort = Number(new URL(plain.https!).port);
+  assert.equal(await negotiatedVersion(defaultPort, { ca: ca.cert }), "TLSv1.3");
 });
 
 Deno.test("gateway: a POST in 0-RTT runs once; without a nonce, or with a replayed one, it gets 425 and is resent after the handshake", async () => {

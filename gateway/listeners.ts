@@ -1,7 +1,7 @@
 /**
- * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3) over TCP (with
- * Nagle off: see watchdog/https_server.ts), and
- * HTTP/3 over UDP on the HTTPS port (Retry address validation when under
+ * The gateway's listeners: HTTP/1.1 over TCP, HTTPS (TLS 1.3, or 1.2 for
+ * clients without it) over TCP with Nagle off (see watchdog/https_server.ts),
+ * and HTTP/3 over UDP on the HTTPS port (Retry address validation when under
  * load), each serving the same fetch handler. TCP responses advertise HTTP/3 in
  * `alt-svc` (RFC 7838) so browsers move over.
  *
@@ -31,6 +31,12 @@ export interface ListenOptions {
    * unvalidated addresses is in flight.
    */
   validateAddress?: QuicListenOptions["validateAddress"];
+  /**
+   * Hold the HTTPS listener to TLS 1.2: the QFaaS paper's baseline, for a
+   * benchmark whose functions call back over TLS 1.2 (`qfaas bench app`'s
+   * tls12). Default TLS 1.3, and 1.2 for clients that lack it.
+   */
+  httpsMaxVersion?: "TLSv1.2";
 }
 
 /** The running listeners. */
@@ -94,7 +100,13 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   try {
     if (httpsPort !== null) {
       const secure = await serveHttps(
-        { hostname, port: httpsPort, cert: options.tls.cert, key: options.tls.key },
+        {
+          hostname,
+          port: httpsPort,
+          cert: options.tls.cert,
+          key: options.tls.key,
+          maxVersion: options.httpsMaxVersion,
+        },
         (request) => advertise(request, { protocol: "https", earlyData: false }),
       );
       servers.push(secure);

@@ -12,11 +12,12 @@
  *
  * @module
  */
-import { DEFAULTS } from "../config/mod.ts";
+import { DEFAULTS, tcpTlsVersion } from "../config/mod.ts";
 import { type EarlyDataPolicy, type FieldLine, H3Client, type SessionStore } from "../h3/mod.ts";
 import { canIssue, type CertifiedKey, invokerIdentity, type TrustAnchor } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
+import { HttpsClient } from "./https_client.ts";
 import { type Invocation, invocationOf } from "./invocation.ts";
 import { FunctionPool, type Lease, type StartFailure, type WorkerPool } from "./pool.ts";
 import { type ReplicaAddress, ReplicaPool, type ReplicaSource } from "./replica_pool.ts";
@@ -122,6 +123,17 @@ interface Forwarded {
 
 const OVER = Promise.resolve();
 
+/** A streamed body whose lease is held until it is read to its end (or cancelled): `done` says when. */
+function leased(
+  stream: ReadableStream<Uint8Array>,
+): { body: ReadableStream<Uint8Array>; done: Promise<void> } {
+  const over = Promise.withResolvers<void>();
+  const body = stream.pipeThrough(
+    new TransformStream({ flush: () => over.resolve(), cancel: () => over.resolve() }),
+  );
+  return { body, done: over.promise };
+}
+
 /** The response fields the invoker sets, replacing a worker's. */
 const INVOKER_FIELDS = new Set([
   "x-qfaas-worker",
@@ -152,7 +164,8 @@ export class Invoker {
   #h3 = new Map<string, H3Client>();
   /** The invoker's client certificate and key, once issued (`#ready()`). */
   #identity: CertifiedKey | null = null;
-  #https: Deno.HttpClient | null = null;
+  /** Kept-connection HTTPS clients, by TLS version (tls and tls12 workers). */
+  #https = new Map<"TLSv1.2" | "TLSv1.3", HttpsClient>();
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
   #stems: StemPool | null = null;
@@ -477,7 +490,7 @@ export class Invoker {
       this.#stems?.close(),
     ]);
     await Promise.all([...this.#h3.values()].map((client) => client.close()));
-    this.#https?.close();
+    for (const client of this.#https.values()) client.close();
     this.#http.close();
   }
 
@@ -489,16 +502,11 @@ export class Invoker {
     const worker = lease.slot.worker;
     const path = request.target;
     const identity = this.#identity ?? await this.#ready();
-    if (worker.transport !== "h3") {
-      const loopback = worker.address === "127.0.0.1";
-      const base = worker.transport === "tls"
-        ? `https://${loopback ? "localhost" : worker.address}:${worker.port}`
-        : `http://${worker.address}:${worker.port}`;
-      const client = fn.connection === "new"
-        ? Deno.createHttpClient(worker.transport === "tls" ? this.#tlsOptions(identity) : {})
-        : worker.transport === "tls"
-        ? this.#https ??= Deno.createHttpClient(this.#tlsOptions(identity))
-        : this.#http;
+    const tlsVersion = tcpTlsVersion(worker.transport);
+    if (tlsVersion) return await this.#forwardHttps(fn, worker, request, tlsVersion, identity);
+    if (worker.transport === "tcp") {
+      const base = `http://${worker.address}:${worker.port}`;
+      const client = fn.connection === "new" ? Deno.createHttpClient({}) : this.#http;
       try {
         const init = {
           method: request.method,
@@ -522,12 +530,7 @@ export class Invoker {
           const body = response.body === null ? null : await response.bytes();
           return { ...answer, body, zeroRtt: "none", done: OVER };
         }
-        // A stream: the lease is held until it is read to its end (or cancelled).
-        const over = Promise.withResolvers<void>();
-        const body = response.body.pipeThrough(
-          new TransformStream({ flush: () => over.resolve(), cancel: () => over.resolve() }),
-        );
-        return { ...answer, body, zeroRtt: "none", done: over.promise };
+        return { ...answer, ...leased(response.body), zeroRtt: "none" };
       } finally {
         if (fn.connection === "new") client.close();
       }
@@ -553,6 +556,48 @@ export class Invoker {
     };
   }
 
+  /**
+   * HTTPS to a tls or tls12 worker (https_client.ts: Nagle off, the version
+   * held), a new connection per request or a kept one, as the function says.
+   */
+  async #forwardHttps(
+    fn: InvokerFunction,
+    worker: Lease["slot"]["worker"],
+    request: Invocation,
+    maxVersion: "TLSv1.2" | "TLSv1.3",
+    identity: CertifiedKey,
+  ): Promise<Forwarded> {
+    const keepAlive = fn.connection !== "new";
+    const options = {
+      ca: this.#options.ca.cert,
+      cert: identity.cert,
+      key: identity.key,
+      maxVersion,
+      keepAlive,
+    };
+    let client = keepAlive ? this.#https.get(maxVersion) : undefined;
+    if (!client) {
+      client = new HttpsClient(options);
+      if (keepAlive) this.#https.set(maxVersion, client);
+    }
+    const loopback = worker.address === "127.0.0.1";
+    const answer = await client.send(
+      {
+        host: worker.address,
+        port: worker.port,
+        servername: loopback ? "localhost" : worker.address,
+      },
+      request,
+    );
+    const head = { status: answer.status, statusText: answer.statusText, fields: answer.fields };
+    if (!answer.hasBody) return { ...head, body: null, zeroRtt: "none", done: OVER };
+    // One connection per request: read the answer, then it closes.
+    if (!keepAlive || declaresSmall(answer.contentLength)) {
+      return { ...head, body: await answer.bytes(), zeroRtt: "none", done: OVER };
+    }
+    return { ...head, ...leased(answer.stream()), zeroRtt: "none" };
+  }
+
   /** The certificate the invoker presents to workers: given, or issued (once) under the CA. */
   async #ready(): Promise<CertifiedKey> {
     const ca = this.#options.ca;
@@ -561,11 +606,6 @@ export class Invoker {
       throw new TypeError("Cannot call workers: no invoker identity, and no CA key to issue one");
     }
     return this.#identity = await invokerIdentity(ca);
-  }
-
-  /** A TLS client's options: trust the dev CA, present the invoker's certificate. */
-  #tlsOptions(identity: CertifiedKey): Deno.CreateHttpClientOptions & Deno.TlsCertifiedKeyPem {
-    return { caCerts: [this.#options.ca.cert], cert: identity.cert, key: identity.key };
   }
 
   /**

@@ -199,8 +199,8 @@ Deno.test("invoker: max_inflight reached on the only worker gives the caller 429
   assert.equal(after.headers.get("x-qfaas-worker"), slow.headers.get("x-qfaas-worker"));
 });
 
-Deno.test("invoker: tls and tcp workers, and a new connection per request", async () => {
-  for (const transport of ["tls", "tcp"] as const) {
+Deno.test("invoker: tls, tls12 and tcp workers, and a new connection per request", async () => {
+  for (const transport of ["tls", "tls12", "tcp"] as const) {
     await using bed = invokerWith({ transport, connection: "new" });
     const response = await bed.call("/t");
     assert.equal(await response.text(), "GET /t");

@@ -60,7 +60,7 @@ export interface WorkerPlacement {
 export interface WorkerProcess {
   /** Unique worker name (also the name its certificate carries). */
   readonly name: string;
-  /** How it is reached: h3, tls or tcp. */
+  /** How it is reached: h3, tls, tls12 or tcp. */
   readonly transport: Transport;
   /** The address the watchdog listens on (127.0.0.1 unless placed elsewhere). */
   readonly address: string;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DEFAULTS, requireDuration, type Transport } from "../config/settings.ts";
+import { DEFAULTS, requireDuration, type Transport, TRANSPORTS } from "../config/settings.ts";
 import { WORKER_ENV as N, type WorkerSecrets } from "./contract.ts";
 
 export type { Transport };
@@ -109,9 +109,11 @@ export function watchdogConfig(env: Env, secrets: WorkerSecrets = {}): WatchdogC
   }
   const upstream = fprocess ? { fprocess, upstreamUrl: env[N.upstreamUrl]! } : null;
   const transport = (env[N.transport] ?? "h3") as Transport;
-  if (!["h3", "tls", "tcp"].includes(transport)) {
+  if (!TRANSPORTS.includes(transport)) {
     throw new TypeError(
-      `Cannot configure the watchdog: QFAAS_TRANSPORT must be h3, tls or tcp, received "${transport}"`,
+      `Cannot configure the watchdog: QFAAS_TRANSPORT must be ${
+        TRANSPORTS.join(", ")
+      }, received "${transport}"`,
     );
   }
   const tls = transport === "tcp" ? null : secrets.tls ?? null;

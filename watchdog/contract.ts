@@ -31,7 +31,7 @@ export const WORKER_ENV = {
   function: "QFAAS_FUNCTION",
   /** The worker's name (its certificate names it). */
   worker: "QFAAS_WORKER",
-  /** h3, tls or tcp. */
+  /** h3, tls, tls12 or tcp (config's `TRANSPORTS`). */
   transport: "QFAAS_TRANSPORT",
   /** Address to bind. */
   hostname: "QFAAS_HOSTNAME",
@@ -139,7 +139,7 @@ export function encodeWorkerEnv(settings: WorkerSettings): Record<string, string
 export const WORKER_HEADERS = {
   /** The worker that answered (its name). */
   worker: "x-qfaas-worker",
-  /** h3, tls or tcp. */
+  /** h3, tls, tls12 or tcp. */
   transport: "x-qfaas-transport",
   /** Whether the invoker's request went in 0-RTT: "accepted", "rejected" or "none". */
   zeroRtt: "x-qfaas-0rtt",

@@ -15,6 +15,10 @@
  * check, the role's extended key usage, is checked here as soon as the
  * handshake is done, before the connection reaches HTTP.
  *
+ * It can be held to TLS 1.2 (`maxVersion`), the QFaaS paper's baseline, which
+ * `Deno.serve` cannot either; Deno's `node:tls` then negotiates 1.2 with any
+ * client and refuses one that offers only 1.3 (tested).
+ *
  * @module
  */
 import { createServer } from "node:https";
@@ -47,6 +51,8 @@ export interface HttpsOptions {
    * Other clients do not get past the handshake.
    */
   clientAuth?: { ca: string; extKeyUsage?: string };
+  /** The highest TLS version to speak. Default TLS 1.3 (and 1.2 for clients that lack it). */
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** Refuses, once the handshake is done, a client whose leaf lacks `usage`. */
@@ -67,6 +73,7 @@ export function serveHttps(
       cert: options.cert,
       key: options.key,
       noDelay: true,
+      ...(options.maxVersion ? { maxVersion: options.maxVersion } : {}),
       ...(auth ? { requestCert: true, rejectUnauthorized: true, ca: [auth.ca] } : {}),
     },
     // Keep the global Request and Response Deno's own: Deno.serve accepts no other.

@@ -1,12 +1,12 @@
 /**
- * The watchdog: one function behind the transport it is given (h3, tls or
- * tcp), with the limits OpenFaaS users expect — exec_timeout → 504,
+ * The watchdog: one function behind the transport it is given (h3, tls,
+ * tls12 or tcp), with the limits OpenFaaS users expect — exec_timeout → 504,
  * max_inflight → 429, a throwing function → 500 with a request id, a body
  * over max_body → 413 — none of which ends the worker, 0-RTT anti-replay,
  * and drain on shutdown. Request bodies stream to the function: the size
  * limit is counted as they pass, never by buffering them.
  *
- * Over h3 and tls only the gateway's invoker gets in (mutual TLS): a client
+ * Over h3 and tls (and tls12) only the gateway's invoker gets in (mutual TLS): a client
  * must present a certificate from the dev CA with the invoker role, checked
  * at the handshake — a pre-seeded 0-RTT session carries it. No certificate,
  * another CA's, or a worker's own (which another worker could present) is
@@ -20,6 +20,7 @@ import { type QuicClientAuth, quicheEngine } from "../quic/mod.ts";
 // Not pki/mod.ts: it loads @peculiar/x509 (~250 ms, measured) at every worker
 // start. roles.ts imports nothing.
 import { ROLE_EKU } from "../pki/roles.ts";
+import { tcpTlsVersion } from "../config/settings.ts";
 import type { WatchdogConfig } from "./config.ts";
 import { WORKER_HEADERS } from "./contract.ts";
 import type { FunctionHandler } from "./function_loader.ts";
@@ -227,7 +228,8 @@ export async function startWatchdog(
       ? new Response(null, { status: 204 })
       : guarded.handle(request, false);
   // Loaded only for tls workers: the other transports start without node:https.
-  const https = config.transport === "tls" ? await import("./https_server.ts") : null;
+  const maxVersion = tcpTlsVersion(config.transport);
+  const https = maxVersion ? await import("./https_server.ts") : null;
   const server = https
     ? await https.serveHttps(
       {
@@ -236,12 +238,13 @@ export async function startWatchdog(
         cert: config.tls!.cert,
         key: config.tls!.key,
         clientAuth: invokerOnly(clientCa(config)),
+        maxVersion: maxVersion!,
       },
       handle,
     )
     : Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handle);
   // Warm like an h3 worker, so that transports are compared on equal terms.
-  if (https) await warmUpTls(config, clientCa(config), https.serveHttps);
+  if (https) await warmUpTls(config, clientCa(config), https.serveHttps, maxVersion!);
   else await warmUpTcp(config, server.addr.port);
   return {
     port: server.addr.port,
@@ -274,10 +277,11 @@ async function warmUpTls(
   config: WatchdogConfig,
   ca: string,
   serveHttps: typeof import("./https_server.ts").serveHttps,
+  maxVersion: "TLSv1.2" | "TLSv1.3",
 ): Promise<void> {
   const tls = config.tls!;
   const server = await serveHttps(
-    { hostname: config.hostname, port: 0, cert: tls.cert, key: tls.key },
+    { hostname: config.hostname, port: 0, cert: tls.cert, key: tls.key, maxVersion },
     () => new Response(null, { status: 204 }),
   );
   const client = Deno.createHttpClient({ caCerts: [ca] });

@@ -6,6 +6,7 @@ import { issueWorkerIdentity, type WorkerIdentity } from "../store/mod.ts";
 import { newNonce, NONCE_HEADER } from "../h3/mod.ts";
 import { encodeWorkerSecrets } from "./contract.ts";
 import { readReady } from "./ready.ts";
+import { negotiatedVersion, type NegotiateOptions } from "./testdata/tls_version.ts";
 
 const ca = await createCa("QFaaS test CA");
 /** The certificate workers admit: the gateway's invoker's. */
@@ -177,10 +178,10 @@ Deno.test("watchdog: max_inflight answers 429 beyond the limit", async () => {
   }
 });
 
-Deno.test("watchdog: the same function over tls and tcp", async () => {
-  for (const transport of ["tls", "tcp"]) {
+Deno.test("watchdog: the same function over tls, tls12 and tcp", async () => {
+  for (const transport of ["tls", "tls12", "tcp"]) {
     await using worker = await spawnWorker({ QFAAS_TRANSPORT: transport });
-    const scheme = transport === "tls" ? "https" : "http";
+    const scheme = transport === "tcp" ? "http" : "https";
     const http = tlsClient();
     try {
       const response = await fetch(`${scheme}://localhost:${worker.port}/t`, { client: http });
@@ -190,6 +191,27 @@ Deno.test("watchdog: the same function over tls and tcp", async () => {
       http.close();
     }
   }
+});
+
+/** The TLS version the invoker's identity gets from `port`, offering `versions`. */
+const negotiate = (port: number, versions: Pick<NegotiateOptions, "minVersion" | "maxVersion">) =>
+  negotiatedVersion(port, { ca: ca.cert, cert: invoker.cert, key: invoker.key, ...versions });
+
+Deno.test("watchdog (tls12): speaks TLS 1.2 only; a TLS 1.3-only client is refused, and tls speaks 1.3", async () => {
+  await using tls12 = await spawnWorker({ QFAAS_TRANSPORT: "tls12" });
+  assert.equal(await negotiate(tls12.port, {}), "TLSv1.2", "a client offering 1.2 and 1.3");
+  await assert.rejects(negotiate(tls12.port, { minVersion: "TLSv1.3" }));
+  // The invoker's own client (Deno's fetch) offers both: it gets an answer, over 1.2.
+  const http = tlsClient();
+  try {
+    const response = await fetch(`https://localhost:${tls12.port}/v`, { client: http });
+    assert.equal(await response.text(), "GET /v");
+  } finally {
+    http.close();
+  }
+  await using tls = await spawnWorker({ QFAAS_TRANSPORT: "tls" });
+  assert.equal(await negotiate(tls.port, {}), "TLSv1.3");
+  assert.equal(await negotiate(tls.port, { maxVersion: "TLSv1.2" }), "TLSv1.2");
 });
 
 /** `size` bytes of "x" as a stream of 256-byte chunks, so that no content-length can be known. */
