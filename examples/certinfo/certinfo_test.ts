@@ -173,6 +173,51 @@ for (const transport of TRANSPORTS) {
         assert.ok(body.trust_error);
       });
 
+      await t.step(
+        "POST with the host in the body, as text and as JSON (the paper's form)",
+        async () => {
+          const post = (body: string, type: string, query = "") =>
+            fetch(`${gw.http}/function/cert-info${query}`, {
+              method: "POST",
+              body,
+              headers: { "content-type": type },
+            });
+          const asText = await post(
+            `127.0.0.1:${hosts.trusted}\n`,
+            "text/plain",
+            "?servername=example.test&output=json",
+          );
+          assert.equal(asText.status, 200);
+          assert.equal(asText.headers.get("x-qfaas-transport"), transport);
+          const fromText: CertJson = await asText.json();
+          assert.equal(fromText.port, hosts.trusted);
+          assert.equal(fromText.common_name, "example.test");
+          assert.equal(fromText.trusted, true, fromText.trust_error ?? "");
+          const asJson = await post(
+            JSON.stringify({
+              host: "127.0.0.1",
+              port: hosts.untrusted,
+              servername: "untrusted.test",
+              output: "json",
+            }),
+            "application/json",
+          );
+          assert.equal(asJson.status, 200);
+          const fromJson: CertJson = await asJson.json();
+          assert.equal(fromJson.common_name, "untrusted.test");
+          assert.equal(fromJson.trusted, false);
+          const empty = await post("", "text/plain");
+          assert.equal(empty.status, 400);
+          assert.equal((await empty.json() as ErrorJson).code, "missing_host");
+          const malformed = await post("{", "application/json");
+          assert.equal(malformed.status, 400);
+          assert.equal((await malformed.json() as ErrorJson).code, "invalid_body");
+          const put = await fetch(`${gw.http}/function/cert-info`, { method: "PUT", body: "x" });
+          assert.equal(put.status, 405);
+          assert.equal((await put.json() as ErrorJson).code, "method_not_allowed");
+        },
+      );
+
       await t.step("bad input: 400 with the reason", async () => {
         await failure("", 400, "missing_host", /give the host/);
         await failure("?host=&output=json", 400, "missing_host", /give the host/);

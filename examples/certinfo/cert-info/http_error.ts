@@ -8,7 +8,7 @@
 
 /** A request that cannot be answered with a certificate, and the response that says why. */
 export class HttpError extends Error {
-  /** HTTP status: 400 for bad input, 502 when the host could not be probed. */
+  /** HTTP status: 400 for bad input, 405 for a method it does not take, 502 when the host could not be probed. */
   readonly status: number;
   /** A stable, machine-readable reason, e.g. `missing_host` or `connection_refused`. */
   readonly code: string;

@@ -8,6 +8,12 @@
  *   certificate against; default the host, unless it is an IP address;
  * - `?output=json` for JSON; default text.
  *
+ * Or, as the paper's Cert Info and the OpenFaaS original take it, a POST with
+ * the host in the body: `example.com`, `example.com:8443` or
+ * `https://example.com:8443/` as text, or JSON `{ "host", "port",
+ * "servername", "output" }` (`parseTargetBody`). The query's `output` (and
+ * `port`, `servername`) still apply to a text body.
+ *
  * @module
  */
 import { isIP } from "node:net";
@@ -100,4 +106,77 @@ export function parseTarget(url: URL): Target {
     throw new HttpError(400, "invalid_output", `output must be text or json, received "${output}"`);
   }
   return { host, port, servername, output };
+}
+
+/** A URL with a scheme: the OpenFaaS original's body (`https://example.com`). */
+const WITH_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** The host (and port) a text body names: the body itself, or the host of a URL. */
+function hostOfText(text: string): string {
+  if (!WITH_SCHEME.test(text)) return text;
+  try {
+    return new URL(text).host;
+  } catch {
+    throw new HttpError(400, "invalid_host", `not a host name or URL: "${text}"`);
+  }
+}
+
+/** The fields a JSON body may set, each a string or (port) a number. */
+const BODY_FIELDS = ["host", "port", "servername", "output"] as const;
+
+function fieldsOfJson(body: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new HttpError(
+      400,
+      "invalid_body",
+      'the body is not JSON: send { "host": "example.com" }',
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "invalid_body", 'the body must be a JSON object: { "host": … }');
+  }
+  const fields: Record<string, string> = {};
+  for (const key of BODY_FIELDS) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    if (typeof field !== "string" && typeof field !== "number") {
+      throw new HttpError(400, "invalid_body", `"${key}" must be a string or a number`);
+    }
+    fields[key] = String(field);
+  }
+  return fields;
+}
+
+/**
+ * Reads the target from a POST: the host in the body, as text or JSON
+ * (by `contentType`), the rest from the body or the query.
+ *
+ * @param url The request's URL.
+ * @param body The request's body.
+ * @param contentType Its content-type, if any.
+ * @returns What to probe.
+ * @throws {HttpError} 400 as `parseTarget`, and `invalid_body` for JSON that is not an object of strings.
+ *
+ * @example
+ * ```ts
+ * parseTargetBody(new URL("http://x/?output=json"), "example.com:8443", "text/plain");
+ * // { host: "example.com", port: 8443, servername: "example.com", output: "json" }
+ * ```
+ */
+export function parseTargetBody(url: URL, body: string, contentType: string | null): Target {
+  const query = new URLSearchParams(url.searchParams);
+  const json = /^application\/json\b/i.test(contentType ?? "");
+  const fields = json ? fieldsOfJson(body) : { host: hostOfText(body.trim()) };
+  if ((fields.host ?? "").trim() === "") {
+    throw new HttpError(
+      400,
+      "missing_host",
+      'give the host to inspect in the body: example.com[:port], or JSON { "host": "example.com" }',
+    );
+  }
+  for (const [key, value] of Object.entries(fields)) query.set(key, value);
+  return parseTarget(new URL(`http://body/?${query}`));
 }
