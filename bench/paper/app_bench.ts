@@ -1,9 +1,11 @@
 /**
  * `qfaas bench app NAME`: the paper's application figures (§5.6) for
  * Hello, Retail!, Cert Info and Image Resizer. The same three hosts as
- * `qfaas bench paper`; for each transport a gateway serves the application
- * unchanged, its chains calling back over that same transport, and the end
- * user times each of the application's requests.
+ * `qfaas bench paper` (and, for Cert Info, a fourth with the TLS host it
+ * probes); for each transport a gateway serves the application unchanged,
+ * its chains calling back over that same transport (a tls12 gateway's HTTPS
+ * speaks only TLS 1.2), and the end user times each of the application's
+ * requests.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import type { ClientJob, ClientResult } from "./client_node.ts";
 import type { GatewayNodeConfig, GatewayNodeReady } from "./gateway_node.ts";
 import { benchHosts, deno } from "./hosts.ts";
 import { LineProcess } from "./json_lines.ts";
+import type { OriginReady } from "./tls_host.ts";
 
 /** Options of `runAppBench`. */
 export interface AppBenchOptions {
@@ -61,9 +64,21 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
     );
   }
   const startedAt = new Date().toISOString();
-  await using hosts = await benchHosts(options.rttMs, options.loopback ?? false);
+  await using hosts = await benchHosts(
+    options.rttMs,
+    options.loopback ?? false,
+    plan.origin ? ["origin"] : [],
+  );
   await hosts.setRtt(options.rttMs);
   const rttMeasured = (await hosts.verify(0.1)).map((check) => check.median);
+  await using originHost = plan.origin
+    ? await LineProcess.start<OriginReady>(
+      [...hosts.command("origin"), ...deno("bench/paper/tls_host.ts")],
+      { QFAAS_BENCH_ORIGIN: JSON.stringify({ hostname: hosts.hosts.origin.address }) },
+      "origin",
+    )
+    : null;
+  const origin = originHost?.ready;
   await using client = await LineProcess.start<{ ready: true }>(
     [...hosts.command("user"), ...deno("bench/paper/client_node.ts")],
     {},
@@ -96,7 +111,7 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
       app: {
         dir: plan.dir,
         transport,
-        env: plan.env?.(scratch),
+        env: plan.env?.(scratch, origin),
         writable: plan.writesScratch ? [scratch] : [],
         files: plan.servesScratch ? scratch : undefined,
       },
@@ -124,7 +139,7 @@ export async function runAppBench(options: AppBenchOptions): Promise<AppBenchRep
           samples: [],
         };
         series.push(entry);
-        return { job: operation.job(ready), entry };
+        return { job: operation.job(ready, origin), entry };
       });
       for (const { job } of measured) await request({ ...job, count: WARM_UP, start: 0 });
       for (let round = 0; round < ROUNDS; round++) {

@@ -8,6 +8,7 @@
  */
 import type { ClientJob } from "./client_node.ts";
 import type { GatewayNodeReady } from "./gateway_node.ts";
+import type { OriginReady } from "./tls_host.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 
@@ -15,8 +16,11 @@ const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 export interface AppOperation {
   /** The scenario name in reports, e.g. "f1 browse-products (database)". */
   scenario: string;
-  /** The request; `{n}` counts this operation's requests, `{i}` every request. */
-  job: (gateway: GatewayNodeReady) => Omit<ClientJob, "count" | "start">;
+  /**
+   * The request; `{n}` counts this operation's requests, `{i}` every request.
+   * `origin` is the app's TLS host, if it has one.
+   */
+  job: (gateway: GatewayNodeReady, origin?: OriginReady) => Omit<ClientJob, "count" | "start">;
 }
 
 /** An application as the bench runs it. */
@@ -25,8 +29,10 @@ export interface AppPlan {
   dir: string;
   /** Prepares a fresh scratch directory before a gateway starts (seed files, fixtures). */
   prepare?: (scratch: string, samples: number) => Promise<void>;
-  /** Environment for every function, given the scratch directory. */
-  env?: (scratch: string) => Record<string, string>;
+  /** Environment for every function, given the scratch directory (and the TLS host, if any). */
+  env?: (scratch: string, origin?: OriginReady) => Record<string, string>;
+  /** A TLS host of its own in a fourth namespace, at the same RTT (`tls_host.ts`). */
+  origin?: boolean;
   /** Whether functions may write the scratch directory. */
   writesScratch?: boolean;
   /** Serve the scratch directory's files from the gateway's host. */
@@ -64,25 +70,27 @@ export const APPS: Record<string, AppPlan> = {
           blocked: false,
           authorizations: [],
         });
-        // One pending assignment per acquire-photo request, as request-photo leaves them,
-        // with tokens the bench knows.
-        for (let n = 0; n < samples + 10; n++) {
-          const photographer = `bench-acq-${n}`;
-          const productId = `bench-acq-product-${n}`;
-          db.put("photographerRegistry", photographer, {
-            id: photographer,
-            phone: "+12065550198",
-            registrations: 1000,
-            assignments: 0,
-            assignment: productId,
-          });
-          db.put("photoAssignments", photographer, {
-            photographer,
-            productId,
-            taskToken: `bench-token-${n}`,
-            status: "pending",
-            assignedAt: new Date().toISOString(),
-          });
+        // One pending assignment per acquire-photo request (f8) and per photo-success request
+        // (f10 alone), as request-photo leaves them, with tokens the bench knows.
+        for (const who of ["acq", "ps"]) {
+          for (let n = 0; n < samples + 10; n++) {
+            const photographer = `bench-${who}-${n}`;
+            const productId = `bench-${who}-product-${n}`;
+            db.put("photographerRegistry", photographer, {
+              id: photographer,
+              phone: "+12065550198",
+              registrations: 1000,
+              assignments: 0,
+              assignment: productId,
+            });
+            db.put("photoAssignments", photographer, {
+              photographer,
+              productId,
+              taskToken: `bench-${who}-token-${n}`,
+              status: "pending",
+              assignedAt: new Date().toISOString(),
+            });
+          }
         }
       }, scratch);
     },
@@ -104,6 +112,18 @@ export const APPS: Record<string, AppPlan> = {
       count: samples + 10,
     }],
     operations: [
+      {
+        // The paper's pure GET: it touches no database itself, and hands the delivery on to
+        // report-photo (f11) through the gateway, as it does inside the f8 chain.
+        scenario: "f10 photo-success (pure; calls f11 through the gateway)",
+        job: (g) => ({
+          url: `${g.http}/function/photo-success?photographer=bench-ps-{n}` +
+            "&productId=bench-ps-product-{n}&taskToken=bench-ps-token-{n}" +
+            "&imageUrl=https%3A%2F%2Fimages.example%2Fbench-ps-{n}.jpg",
+          method: "GET",
+          expect: OK,
+        }),
+      },
       {
         scenario: "f1 browse-products (database)",
         job: (g) => ({
@@ -161,7 +181,7 @@ export const APPS: Record<string, AppPlan> = {
           method: "POST",
           body: json({
             photographer: "bench-acq-{n}",
-            taskToken: "bench-token-{n}",
+            taskToken: "bench-acq-token-{n}",
             imageUrl: "https://images.example/bench-{n}.jpg",
           }),
           expect: OK,
@@ -180,16 +200,18 @@ export const APPS: Record<string, AppPlan> = {
   },
   certinfo: {
     dir: `${EXAMPLES}certinfo`,
+    origin: true,
+    env: (_scratch, origin): Record<string, string> =>
+      origin ? { CERTINFO_CA_CERTS: origin.ca } : {},
     operations: [{
-      scenario: "cert-info (the gateway's own HTTPS certificate)",
-      job: (g) => {
-        const https = new URL(g.https);
-        return {
-          url: `${g.http}/function/cert-info?host=${https.hostname}&port=${https.port}&output=json`,
-          method: "GET",
-          expect: OK,
-        };
-      },
+      // The paper's form: a POST naming the host, a TLS host in a namespace of its own.
+      scenario: "cert-info POST (a TLS host in its own namespace)",
+      job: (g, origin) => ({
+        url: `${g.http}/function/cert-info`,
+        method: "POST",
+        body: json({ host: origin!.host, port: origin!.port, output: "json" }),
+        expect: OK,
+      }),
     }],
   },
   "image-resizer": {

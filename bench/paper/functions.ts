@@ -25,6 +25,8 @@ export function hop(mode: TransportMode): Hop {
       return { transport: "tcp" };
     case "tls":
       return { transport: "tls" };
+    case "tls12":
+      return { transport: "tls12" };
     case "h3-1rtt":
       // No 0-RTT at all, and no minted session: a new worker's first connection is a full handshake.
       return { transport: "h3", earlyData: "off", preseed: false };

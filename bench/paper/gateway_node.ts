@@ -4,14 +4,15 @@
 // transport instead. Configured by QFAAS_BENCH_GATEWAY (JSON); prints one JSON line when ready,
 // then answers control lines on stdin (`Control`: {"op":"recycle","name":…},
 // {"op":"stems","atLeast":1}) until stdin ends. Serving the paper's functions, its gateway keeps
-// one stem cell (`STEM_CELLS`) per class, which only the stem cold-start function takes
-// (functions.ts); an app's functions get none.
+// one stem cell (`STEM_CELLS`) per class when it serves a stem transport, which only the stem
+// cold-start function takes (functions.ts); an app's functions get none. A gateway of the tls12
+// baseline holds its HTTPS listener to TLS 1.2, so that functions calling back use 1.2 too.
 import { TRANSPORT_MODES, type TransportMode } from "../report/mod.ts";
 import { discoverFunctions } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa } from "../../pki/mod.ts";
 import { MemoryStore } from "../../store/mod.ts";
-import { type GatewayUrls, hop, paperFunctions, STEM_CELLS } from "./functions.ts";
+import { type GatewayUrls, hop, paperFunctions, STEM_CELLS, STEM_TRANSPORTS } from "./functions.ts";
 import { serveLines } from "./json_lines.ts";
 
 /** How the bench configures this process (QFAAS_BENCH_GATEWAY, JSON). */
@@ -20,8 +21,15 @@ export interface GatewayNodeConfig {
   hostname: string;
   /** Where workers run: command prefix and address; null for loopback here. */
   workers: { prefix: string[]; address: string } | null;
+  /** The transports whose paper functions it serves (default all); ignored with `app`. */
+  transports?: TransportMode[];
   /** Serve an application's functions over one transport instead of the paper's functions. */
   app?: AppConfig;
+}
+
+/** The HTTPS version cap of a gateway serving only `transports`: TLS 1.2 for the tls12 baseline. */
+export function httpsCap(transports: readonly TransportMode[]): "TLSv1.2" | undefined {
+  return transports.length > 0 && transports.every((t) => t === "tls12") ? "TLSv1.2" : undefined;
 }
 
 /** An application served by a gateway node. */
@@ -58,11 +66,12 @@ export interface GatewayNodeReady {
 async function appFunctions(app: AppConfig, urls: GatewayUrls, caFile: string) {
   const { functions, problems } = await discoverFunctions(app.dir);
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("\n"));
-  const tcp = app.transport === "tcp" || app.transport === "tls";
+  const tcp = !app.transport.startsWith("h3");
+  const tls = tcp && app.transport !== "tcp";
   const gateway: Record<string, string> = !tcp ? {} : {
-    QFAAS_GATEWAY_URL: app.transport === "tcp" ? urls.http : urls.https,
-    gateway_url: app.transport === "tcp" ? urls.http : urls.https,
-    ...(app.transport === "tls" ? { DENO_CERT: caFile } : {}),
+    QFAAS_GATEWAY_URL: tls ? urls.https : urls.http,
+    gateway_url: tls ? urls.https : urls.http,
+    ...(tls ? { DENO_CERT: caFile } : {}),
   };
   return functions.map(({ fn }) => ({
     ...fn,
@@ -135,13 +144,19 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   // For functions that call the gateway over TLS: Deno's fetch trusts DENO_CERT (removed at the end).
   const caFile = await Deno.makeTempFile({ suffix: ".pem" });
   await Deno.writeTextFile(caFile, ca.cert);
+  const transports = config.app ? [config.app.transport] : config.transports ?? TRANSPORT_MODES;
   const gateway = await startGateway({
     functions: [],
     ca,
     store: new MemoryStore(),
-    listen: { hostname: config.hostname, httpPort: 0, httpsPort: 0 },
+    listen: {
+      hostname: config.hostname,
+      httpPort: 0,
+      httpsPort: 0,
+      httpsMaxVersion: httpsCap(transports),
+    },
     placement: config.workers ?? undefined,
-    stemCells: config.app ? 0 : STEM_CELLS,
+    stemCells: !config.app && transports.some((t) => STEM_TRANSPORTS.includes(t)) ? STEM_CELLS : 0,
     onWorkerLog: (line) => {
       if (line.stream === "stderr") console.error(`[${line.worker}] ${line.text}`);
     },
@@ -150,7 +165,7 @@ async function main(config: GatewayNodeConfig): Promise<void> {
   const https = `https://${config.hostname}:${new URL(gateway.https!).port}`;
   const functions = config.app
     ? await appFunctions(config.app, { http, https }, caFile)
-    : paperFunctions(TRANSPORT_MODES, { http, https });
+    : paperFunctions(transports, { http, https });
   for (const fn of functions) gateway.invoker.register(fn);
   const files = config.app?.files ? serveFiles(config.hostname, config.app.files) : undefined;
   const ready: GatewayNodeReady = {

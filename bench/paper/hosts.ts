@@ -1,7 +1,8 @@
 /**
- * The three hosts of `qfaas bench paper` and `qfaas bench app` (end user,
- * gateway, workers): network namespaces on the test bed at an emulated RTT,
- * or, for development, everything on loopback here with no delay.
+ * The hosts of `qfaas bench paper` and `qfaas bench app` (end user, gateway,
+ * workers, and any an app needs besides, such as the TLS host Cert Info
+ * probes): network namespaces on the test bed at an emulated RTT, or, for
+ * development, everything on loopback here with no delay.
  *
  * @module
  */
@@ -16,7 +17,7 @@ const PROJECT = new URL("../../", import.meta.url).pathname;
 export interface Hosts extends AsyncDisposable {
   /** How the delay is made. */
   readonly backend: string;
-  /** Each host's address, by name: user, gateway, workers. */
+  /** Each host's address, by name: user, gateway, workers and the extra ones. */
   readonly hosts: Record<string, { address: string }>;
   /** The argv prefix that runs a command on `host`. */
   command(host: string): string[];
@@ -27,11 +28,11 @@ export interface Hosts extends AsyncDisposable {
 }
 
 /** Every host on loopback here, with no delay. */
-function loopbackHosts(): Hosts {
+function loopbackHosts(extra: readonly string[]): Hosts {
   const here = { address: "127.0.0.1" };
   return {
     backend: "loopback (no delay)",
-    hosts: { user: here, gateway: here, workers: here },
+    hosts: Object.fromEntries(HOSTS.concat(extra).map((name) => [name, here])),
     command: () => [],
     setRtt: (ms) => {
       if (ms !== 0) throw new Error(`Cannot emulate ${ms} ms on loopback: use the test bed`);
@@ -42,16 +43,26 @@ function loopbackHosts(): Hosts {
   };
 }
 
-/** The hosts at `rttMs`: namespaces (needs root, says so otherwise), or loopback. */
-export async function benchHosts(rttMs: number, loopback: boolean): Promise<Hosts> {
-  if (loopback) return loopbackHosts();
+/** The hosts every bench has. */
+const HOSTS = ["user", "gateway", "workers"];
+
+/**
+ * The hosts at `rttMs`, with `extra` ones besides the three: namespaces
+ * (needs root, says so otherwise), or loopback.
+ */
+export async function benchHosts(
+  rttMs: number,
+  loopback: boolean,
+  extra: readonly string[] = [],
+): Promise<Hosts> {
+  if (loopback) return loopbackHosts(extra);
   if (Deno.uid() !== 0) {
     throw new Error(
       "this benchmark needs root: it creates network namespaces (run it with sudo, or as root in a VM or container with CAP_NET_ADMIN)",
     );
   }
   return await createTestbed({
-    hosts: ["user", "gateway", "workers"],
+    hosts: HOSTS.concat(extra),
     rttMs,
     prefix: NAMESPACE_PREFIX,
   });

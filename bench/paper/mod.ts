@@ -7,6 +7,8 @@
 export { NAMESPACE_PREFIX } from "./hosts.ts";
 export {
   formatPaperBench,
+  GATEWAY_GROUPS,
+  GET_TRANSPORTS,
   type PaperBenchOptions,
   type PaperBenchReport,
   PRESETS,
@@ -25,3 +27,4 @@ export type {
   Recycle,
   StemCells,
 } from "./gateway_node.ts";
+export type { OriginReady } from "./tls_host.ts";

@@ -1,8 +1,11 @@
 /**
  * `qfaas bench paper`: the QFaaS paper's §5 reproduced. End user, gateway and
  * workers run in three network namespaces joined with an emulated round-trip
- * time; the same functions are reached through the same gateway over five
- * transports (tcp, tls, h3-1rtt, h3-0rtt, h3-0rtt-idempotent). Scenarios:
+ * time; the same functions are reached through the same gateway over six
+ * transports (tcp, tls12, tls, h3-1rtt, h3-0rtt, h3-0rtt-idempotent) — the
+ * tls12 functions through a second gateway on the same host whose HTTPS
+ * speaks only TLS 1.2, as the paper's platform did, so that a chain's calls
+ * back to the gateway use 1.2 too. Scenarios:
  * non-continuous GET and POST, continuous, 1 MB, cold start (a new process;
  * over h3-0rtt also a stem cell specialized), a round-trip sweep and nested
  * chains. Writes raw samples, tables and charts.
@@ -77,7 +80,19 @@ export interface PaperBenchReport {
 }
 
 /** The transports of scenarios where POST does not matter (h3-0rtt-idempotent is h3-0rtt there). */
-export const GET_TRANSPORTS: readonly TransportMode[] = ["tcp", "tls", "h3-1rtt", "h3-0rtt"];
+export const GET_TRANSPORTS: readonly TransportMode[] = [
+  "tcp",
+  "tls12",
+  "tls",
+  "h3-1rtt",
+  "h3-0rtt",
+];
+
+/** The gateways of a run and the transports each serves: one of them for the TLS 1.2 baseline. */
+export const GATEWAY_GROUPS: readonly (readonly TransportMode[])[] = [
+  TRANSPORT_MODES.filter((t) => t !== "tls12"),
+  ["tls12"],
+];
 const ROUNDS = 5;
 const ECHO_GET = { text: "GET /\n" };
 
@@ -114,31 +129,40 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   };
   await verify(options.rttMs);
 
-  const config: GatewayNodeConfig = {
-    hostname: testbed.hosts.gateway.address,
-    workers: options.loopback
-      ? null
-      : { prefix: testbed.command("workers"), address: testbed.hosts.workers.address },
-  };
-  await using gateway = await LineProcess.start<GatewayNodeReady>(
-    [...testbed.command("gateway"), ...deno("bench/paper/gateway_node.ts")],
-    { QFAAS_BENCH_GATEWAY: JSON.stringify(config) },
-    "gateway",
-  );
+  await using stack = new AsyncDisposableStack();
+  const gatewayOf = new Map<TransportMode, LineProcess<GatewayNodeReady>>();
+  for (const transports of GATEWAY_GROUPS) {
+    const config: GatewayNodeConfig = {
+      hostname: testbed.hosts.gateway.address,
+      workers: options.loopback
+        ? null
+        : { prefix: testbed.command("workers"), address: testbed.hosts.workers.address },
+      transports: [...transports],
+    };
+    const gateway = stack.use(
+      await LineProcess.start<GatewayNodeReady>(
+        [...testbed.command("gateway"), ...deno("bench/paper/gateway_node.ts")],
+        { QFAAS_BENCH_GATEWAY: JSON.stringify(config) },
+        `gateway (${transports.join(", ")})`,
+      ),
+    );
+    for (const t of transports) gatewayOf.set(t, gateway);
+  }
+  const gateway = (t: TransportMode) => gatewayOf.get(t)!;
   await using client = await LineProcess.start<{ ready: true }>(
     [...testbed.command("user"), ...deno("bench/paper/client_node.ts")],
     {},
     "end-user",
   );
-  const base = gateway.ready.http;
-  const url = (fn: string, query = "") => `${base}/function/${fn}${query}`;
+  const url = (t: TransportMode, fn: string, query = "") =>
+    `${gateway(t).ready.http}/function/${fn}${query}`;
 
   const plans = (rttMs: number): Plan[] => [
     ...TRANSPORT_MODES.map((t) => ({
       scenario: "get-noncontinuous",
       transport: t,
       rttMs,
-      job: { url: url(names.fresh(t)), method: "GET" as const, expect: ECHO_GET },
+      job: { url: url(t, names.fresh(t)), method: "GET" as const, expect: ECHO_GET },
     })),
   ];
   const single: Plan[] = [
@@ -148,7 +172,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       transport: t,
       rttMs: options.rttMs,
       job: {
-        url: url(names.fresh(t)),
+        url: url(t, names.fresh(t)),
         method: "POST" as const,
         body: "qfaas",
         expect: { text: "POST / qfaas\n" },
@@ -158,14 +182,14 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       scenario: "continuous",
       transport: t,
       rttMs: options.rttMs,
-      job: { url: url(names.kept(t)), method: "GET" as const, expect: ECHO_GET },
+      job: { url: url(t, names.kept(t)), method: "GET" as const, expect: ECHO_GET },
     })),
     ...GET_TRANSPORTS.map((t) => ({
       scenario: "1mb",
       transport: t,
       rttMs: options.rttMs,
       job: {
-        url: url(names.megabyte(t)),
+        url: url(t, names.megabyte(t)),
         method: "GET" as const,
         expect: { bytes: 1024 * 1024 },
       },
@@ -178,7 +202,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       rttMs: options.rttMs,
       chainLength: length,
       job: {
-        url: url(names.chain(t), `?n=${length}`),
+        url: url(t, names.chain(t), `?n=${length}`),
         method: "GET" as const,
         expect: { json: { n: length } },
       },
@@ -189,7 +213,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     scenario: stem ? "cold-start-stem" : "cold-start",
     transport: t,
     rttMs: options.rttMs,
-    job: { url: url(name), method: "GET" as const, expect: ECHO_GET },
+    job: { url: url(t, name), method: "GET" as const, expect: ECHO_GET },
     cold: name,
     ...(stem ? { stem: true } : {}),
   });
@@ -223,8 +247,8 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     return result;
   };
 
-  const control = async (command: Control): Promise<ControlAnswer> => {
-    const answer = await gateway.request<ControlAnswer>(command);
+  const control = async (t: TransportMode, command: Control): Promise<ControlAnswer> => {
+    const answer = await gateway(t).request<ControlAnswer>(command);
     if (!answer.ok) throw new Error(`The gateway node cannot ${command.op}: ${answer.error}`);
     return answer;
   };
@@ -234,12 +258,14 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
    * the workers' host) while anything is measured.
    */
   const stemCellLoaded = async () => {
-    if (stemColds.length > 0) await control({ op: "stems", atLeast: STEM_CELLS });
+    for (const plan of stemColds) {
+      await control(plan.transport, { op: "stems", atLeast: STEM_CELLS });
+    }
   };
   /** One cold start: a new worker for `plan`'s function, then one request. */
   const coldStart = async (plan: Plan) => {
     await stemCellLoaded();
-    await control({ op: "recycle", name: plan.cold! });
+    await control(plan.transport, { op: "recycle", name: plan.cold! });
     const result = await request({ ...plan.job, count: 1 });
     const worker = result.workers[0] ?? "";
     if (fromStemCell(worker) !== Boolean(plan.stem)) {
@@ -329,8 +355,14 @@ function judge(run: BenchRun, options: PaperBenchOptions) {
   const derived = {
     "get non-continuous: h3-0rtt / tls": median("get-noncontinuous", "h3-0rtt") /
       median("get-noncontinuous", "tls"),
+    "get non-continuous: h3-0rtt / tls12": median("get-noncontinuous", "h3-0rtt") /
+      median("get-noncontinuous", "tls12"),
     "get non-continuous: h3-0rtt / tcp": median("get-noncontinuous", "h3-0rtt") /
       median("get-noncontinuous", "tcp"),
+    "post non-continuous: h3-0rtt-idempotent (POST 1-RTT) / tls12":
+      median("post-noncontinuous", "h3-0rtt-idempotent") / median("post-noncontinuous", "tls12"),
+    "cold start, no session: h3-1rtt / tls12": median("cold-start", "h3-1rtt") /
+      median("cold-start", "tls12"),
     "cold start after spawn: h3-1rtt - h3-0rtt, ms": median("cold-start-after-spawn", "h3-1rtt") -
       median("cold-start-after-spawn", "h3-0rtt"),
     "cold start h3-0rtt: new process - stem cell, ms": median("cold-start", "h3-0rtt") -
@@ -339,8 +371,13 @@ function judge(run: BenchRun, options: PaperBenchOptions) {
       median("cold-start", "h3-0rtt"),
     [`chain of ${longest}: h3-0rtt / tls`]: median("chain", "h3-0rtt", options.rttMs, longest) /
       median("chain", "tls", options.rttMs, longest),
+    [`chain of ${longest}: h3-0rtt / tls12`]: median("chain", "h3-0rtt", options.rttMs, longest) /
+      median("chain", "tls12", options.rttMs, longest),
+    [`chain of ${longest}: h3-0rtt / tcp`]: median("chain", "h3-0rtt", options.rttMs, longest) /
+      median("chain", "tcp", options.rttMs, longest),
     "chain: saving per function over tls, ms": (saving(longest) - saving(1)) / (longest - 1),
     "1 MB: h3-0rtt / tcp": median("1mb", "h3-0rtt") / median("1mb", "tcp"),
+    "1 MB: h3-0rtt / tls12": median("1mb", "h3-0rtt") / median("1mb", "tls12"),
   };
   const targets = {
     "non-continuous GET: h3-0rtt <= 0.6 x tls": derived["get non-continuous: h3-0rtt / tls"] <= 0.6,
@@ -361,7 +398,7 @@ export function formatPaperBench(report: PaperBenchReport): string {
     lines.push(`RTT ${check.configuredMs} ms: measured ${check.measuredMs.toFixed(3)} ms`);
   }
   for (const [name, value] of Object.entries(report.derived)) {
-    lines.push(`${name.padEnd(52)} ${value.toFixed(3)}`);
+    lines.push(`${name.padEnd(64)} ${value.toFixed(3)}`);
   }
   for (const [name, ok] of Object.entries(report.targets)) {
     lines.push(`${ok ? "PASS" : "MISS"}  ${name}`);

@@ -3,7 +3,7 @@
 // It asserts only that the run happens, checks its delay and writes its results.
 import assert from "node:assert/strict";
 import { listNamespaces } from "../testbed/mod.ts";
-import { NAMESPACE_PREFIX } from "./mod.ts";
+import { GET_TRANSPORTS, NAMESPACE_PREFIX } from "./mod.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -50,6 +50,14 @@ Deno.test("paper bench: --quick runs over three namespaces, checks its delay, me
         "cold-start-stem-after-spawn",
       ]
     ) assert.ok(scenarios.has(name), `measured ${name}`);
+    // Every transport, the TLS 1.2 baseline's second gateway included, in GETs and chains.
+    for (const scenario of ["get-noncontinuous", "chain"]) {
+      const measured = new Set(
+        samples.series.filter((s: { scenario: string }) => s.scenario === scenario)
+          .map((s: { transport: string }) => s.transport),
+      );
+      for (const t of GET_TRANSPORTS) assert.ok(measured.has(t), `${scenario} over ${t}`);
+    }
     for (const series of samples.series as { samples: number[] }[]) {
       assert.ok(series.samples.length > 0 && series.samples.every((ms) => ms > 0));
     }

@@ -6,9 +6,10 @@
  */
 import { type BenchRun, type Series, TRANSPORT_MODES, type TransportMode } from "./samples.ts";
 
-/** Round trips each transport spends before its response: TCP 2, TLS 3, HTTP/3 1-RTT 2, 0-RTT 1. */
+/** Round trips each transport spends before its response: TCP 2, TLS 1.3 3, TLS 1.2 4, HTTP/3 1-RTT 2, 0-RTT 1. */
 const ROUND_TRIPS: Record<TransportMode, number> = {
   "tcp": 2,
+  "tls12": 4,
   "tls": 3,
   "h3-1rtt": 2,
   "h3-0rtt": 1,

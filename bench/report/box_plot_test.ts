@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TRANSPORT_MODES } from "./samples.ts";
 import { paperRun } from "./_fixture.ts";
 import { assertWellFormedSvg, countMarks } from "./_svg_assert.ts";
 import { boxPlotSvg } from "./box_plot.ts";
@@ -7,7 +8,7 @@ import { TRANSPORT_COLORS } from "./palette.ts";
 Deno.test("boxPlotSvg() draws one box per transport with titled axes", async () => {
   const svg = await boxPlotSvg(paperRun(), "get-noncontinuous", 0.5);
   assertWellFormedSvg(svg);
-  assert.equal(countMarks(svg, "box"), 5);
+  assert.equal(countMarks(svg, "box"), TRANSPORT_MODES.length);
   assert.match(svg, />Latency \(ms\)</);
   assert.match(svg, />Transport</);
   assert.match(svg, />get-noncontinuous: latency by transport</);
@@ -35,7 +36,7 @@ Deno.test("boxPlotSvg() keeps each transport's colour when others are absent", a
 Deno.test("boxPlotSvg() picks one chain length where a scenario has several", async () => {
   const run = paperRun();
   await assert.rejects(() => boxPlotSvg(run, "chain", 0.5), RangeError);
-  assert.equal(countMarks(await boxPlotSvg(run, "chain", 0.5, 3), "box"), 5);
+  assert.equal(countMarks(await boxPlotSvg(run, "chain", 0.5, 3), "box"), TRANSPORT_MODES.length);
 });
 
 Deno.test("boxPlotSvg() rejects a scenario the run lacks", async () => {

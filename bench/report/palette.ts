@@ -6,9 +6,10 @@
  */
 import { TRANSPORT_MODES, type TransportMode } from "./samples.ts";
 
-/** The colour of each transport: grey for plain TCP, red for TLS, cool hues for HTTP/3. */
+/** The colour of each transport: grey for plain TCP, orange and red for TLS 1.2 and 1.3, cool hues for HTTP/3. */
 export const TRANSPORT_COLORS: Readonly<Record<TransportMode, string>> = {
   "tcp": "#7f7f7f",
+  "tls12": "#ff7f0e",
   "tls": "#d62728",
   "h3-1rtt": "#2ca02c",
   "h3-0rtt": "#1f77b4",

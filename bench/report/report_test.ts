@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TRANSPORT_MODES } from "./samples.ts";
 import { paperRun } from "./_fixture.ts";
 import { assertWellFormedSvg } from "./_svg_assert.ts";
 import { CHARTS_DIR, SAMPLES_FILE, writeReport } from "./report.ts";
@@ -26,8 +27,11 @@ Deno.test("writeReport() writes raw samples, a chart per scenario and Markdown l
       "### chain",
     ]);
     assert.ok(md.includes(`[${SAMPLES_FILE}](${SAMPLES_FILE})`));
-    // One table row per series: 5 box-plot, 5 × 5 RTT-sweep and 5 × 6 chain series.
-    assert.equal(md.split("\n").filter((l) => l.startsWith("| ") && l.includes("`")).length, 60);
+    // One table row per series: a box plot, 5 RTT-sweep and 6 chain series per transport.
+    assert.equal(
+      md.split("\n").filter((l) => l.startsWith("| ") && l.includes("`")).length,
+      TRANSPORT_MODES.length * 12,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TRANSPORT_MODES } from "./samples.ts";
 import { paperRun } from "./_fixture.ts";
 import { assertWellFormedSvg, countMarks } from "./_svg_assert.ts";
 import { rttSweepSvg } from "./rtt_sweep.ts";
@@ -6,9 +7,9 @@ import { rttSweepSvg } from "./rtt_sweep.ts";
 Deno.test("rttSweepSvg() draws a line and a p10–p90 band per transport", async () => {
   const svg = await rttSweepSvg(paperRun(), "rtt-sweep");
   assertWellFormedSvg(svg);
-  assert.equal(countMarks(svg, "line mark"), 5);
-  assert.equal(countMarks(svg, "area mark"), 5);
-  assert.equal(countMarks(svg, "point"), 25);
+  assert.equal(countMarks(svg, "line mark"), TRANSPORT_MODES.length);
+  assert.equal(countMarks(svg, "area mark"), TRANSPORT_MODES.length);
+  assert.equal(countMarks(svg, "point"), TRANSPORT_MODES.length * 5);
   assert.match(svg, />Round-trip time \(ms\)</);
   assert.match(svg, />Latency \(ms\)</);
   assert.match(svg, />rtt-sweep: latency against round-trip time</);

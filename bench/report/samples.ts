@@ -12,14 +12,15 @@ export type H3Start = "1rtt" | "0rtt" | "0rtt-idempotent";
 
 /**
  * What one series measures: a worker `Transport` (config/), with HTTP/3 split
- * by how its connections start: HTTP/1.1 over TCP, HTTPS over TLS 1.3, and
- * HTTP/3 in three modes. Reports name it in their `transport` field.
+ * by how its connections start: HTTP/1.1 over TCP, HTTPS over TLS 1.3 and over
+ * TLS 1.2 (the paper's baseline), and HTTP/3 in three modes. Reports name it in their `transport` field.
  */
 export type TransportMode = Exclude<Transport, "h3"> | `h3-${H3Start}`;
 
 /** Every transport mode, in the order tables and charts list them (baselines first). */
 export const TRANSPORT_MODES: readonly TransportMode[] = [
   "tcp",
+  "tls12",
   "tls",
   "h3-1rtt",
   "h3-0rtt",

@@ -1,6 +1,7 @@
 /**
  * Per-series summaries of a paper run: median, p10, p90 and the ratio of
- * medians to the `tls` and `tcp` baselines measured under the same conditions.
+ * medians to the `tls`, `tls12` and `tcp` baselines measured under the same
+ * conditions.
  *
  * @module
  */
@@ -27,6 +28,8 @@ export interface Row {
   p90: number;
   /** This median over the `tls` median under the same conditions; null without that baseline. */
   ratioToTls: number | null;
+  /** This median over the `tls12` median under the same conditions; null without that baseline. */
+  ratioToTls12: number | null;
   /** This median over the `tcp` median under the same conditions; null without that baseline. */
   ratioToTcp: number | null;
 }
@@ -63,6 +66,7 @@ export function summaryRows(run: BenchRun): Row[] {
       p10,
       p90,
       ratioToTls: null,
+      ratioToTls12: null,
       ratioToTcp: null,
     };
   });
@@ -73,6 +77,7 @@ export function summaryRows(run: BenchRun): Row[] {
   for (const row of rows) {
     const key = conditions(row);
     row.ratioToTls = ratio(row.median, medianOf(key, "tls"));
+    row.ratioToTls12 = ratio(row.median, medianOf(key, "tls12"));
     row.ratioToTcp = ratio(row.median, medianOf(key, "tcp"));
   }
   return rows.sort((a, b) =>

@@ -26,8 +26,9 @@ Deno.test("summaryRows() computes median, p10 and p90 by linear interpolation", 
   });
 });
 
-Deno.test("summaryRows() divides medians by the tls and tcp medians of the same conditions", () => {
+Deno.test("summaryRows() divides medians by the tls, tls12 and tcp medians of the same conditions", () => {
   const rows = summaryRows(run([
+    { scenario: "s", transport: "tls12", rttMs: 0.5, samples: [20] },
     { scenario: "s", transport: "tcp", rttMs: 0.5, samples: [6] },
     { scenario: "s", transport: "tls", rttMs: 0.5, samples: [15] },
     { scenario: "s", transport: "h3-0rtt", rttMs: 0.5, samples: [3] },
@@ -35,13 +36,14 @@ Deno.test("summaryRows() divides medians by the tls and tcp medians of the same 
     { scenario: "s", transport: "h3-0rtt", rttMs: 1, samples: [6] },
   ]));
   assert.deepEqual(
-    rows.map((r) => [r.transport, r.rttMs, r.ratioToTls, r.ratioToTcp]),
+    rows.map((r) => [r.transport, r.rttMs, r.ratioToTls, r.ratioToTls12, r.ratioToTcp]),
     [
-      ["tcp", 0.5, 0.4, 1],
-      ["tls", 0.5, 1, 2.5],
-      ["h3-0rtt", 0.5, 0.2, 0.5],
-      ["tls", 1, 1, null],
-      ["h3-0rtt", 1, 0.2, null],
+      ["tcp", 0.5, 0.4, 0.3, 1],
+      ["tls12", 0.5, 20 / 15, 1, 20 / 6],
+      ["tls", 0.5, 1, 0.75, 2.5],
+      ["h3-0rtt", 0.5, 0.2, 0.15, 0.5],
+      ["tls", 1, 1, null, null],
+      ["h3-0rtt", 1, 0.2, null, null],
     ],
   );
 });

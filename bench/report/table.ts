@@ -48,6 +48,7 @@ export function markdownTable(rows: readonly Row[], options: MarkdownTableOption
       "p10 (ms)",
       "p90 (ms)",
       "× tls",
+      "× tls12",
       "× tcp",
     ];
     const align = header.map((_, i) => (i === (chained ? 2 : 1) ? ":--" : "--:"));
@@ -63,6 +64,7 @@ export function markdownTable(rows: readonly Row[], options: MarkdownTableOption
         formatMs(r.p10, options.decimals),
         formatMs(r.p90, options.decimals),
         formatRatio(r.ratioToTls),
+        formatRatio(r.ratioToTls12),
         formatRatio(r.ratioToTcp),
       ]),
     ].map((cells) => `| ${cells.join(" | ")} |`);

@@ -1,8 +1,12 @@
 // The paper's nested chain (ServerlessBench): f(n) calls f(n-1) through the
 // gateway and returns n. Each call opens a new connection to the gateway over
 // the transport the bench gave this function (BENCH_TRANSPORT): plain HTTP,
-// HTTPS, or HTTP/3 in 1-RTT or 0-RTT (the session minted at spawn, then the
+// HTTPS (TLS 1.3, or 1.2 for tls12, whose gateway speaks only 1.2), or HTTP/3 in 1-RTT or 0-RTT (the session minted at spawn, then the
 // gateway's tickets) — the "non-continuous" pattern of the paper's §5.5.
+// HTTPS goes through node:https with Nagle off, as the invoker's (invoker/https_client.ts says
+// why: Deno's fetch would wait a round trip after every TLS 1.3 handshake); HTTP through fetch.
+import { request } from "node:https";
+import { type ConnectionOptions, createSecureContext } from "node:tls";
 import { workerGatewayClient } from "qfaas/chain";
 
 const env = Deno.env.toObject();
@@ -13,17 +17,41 @@ const h3 = transport.startsWith("h3")
   ? workerGatewayClient({ pool: false, earlyData: transport === "h3-1rtt" ? "off" : "all" })
   : null;
 
+const secureContext = transport.startsWith("tls")
+  ? createSecureContext({ ca: [env.QFAAS_CA] })
+  : undefined;
+
+/** A GET over a new HTTPS connection, Nagle off, TLS 1.2 at most for tls12. */
+function httpsGet(url: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const maxVersion = transport === "tls12" ? "TLSv1.2" : "TLSv1.3";
+    const tls: ConnectionOptions = { secureContext, maxVersion };
+    const get = request(url, { ...tls, agent: false }, (response) => {
+      const chunks: Uint8Array<ArrayBuffer>[] = [];
+      response.on("data", (chunk: Uint8Array) => chunks.push(new Uint8Array(chunk)));
+      response.once(
+        "end",
+        () => resolve(new Response(new Blob(chunks), { status: response.statusCode })),
+      );
+      response.once("error", reject);
+    });
+    get.once("socket", (socket) => socket.setNoDelay(true));
+    get.once("error", reject);
+    get.end();
+  });
+}
+
 async function call(path: string): Promise<Response> {
-  if (transport === "tcp" || transport === "tls") {
-    const base = transport === "tcp" ? env.BENCH_GATEWAY_HTTP : env.BENCH_GATEWAY_HTTPS;
-    const client = Deno.createHttpClient(transport === "tls" ? { caCerts: [env.QFAAS_CA] } : {});
+  if (transport === "tcp") {
+    const client = Deno.createHttpClient({});
     try {
-      const response = await fetch(`${base}${path}`, { client });
+      const response = await fetch(`${env.BENCH_GATEWAY_HTTP}${path}`, { client });
       return new Response(await response.arrayBuffer(), response);
     } finally {
       client.close();
     }
   }
+  if (!transport.startsWith("h3")) return await httpsGet(`${env.BENCH_GATEWAY_HTTPS}${path}`);
   if (!h3) throw new Error("no gateway link: run inside a qfaas worker");
   return await h3.fetch(`${env.QFAAS_GATEWAY_URL}${path}`);
 }
