@@ -1,15 +1,18 @@
 /**
- * The invoker's client for tls and tls12 workers: HTTPS through `node:https`,
- * with Nagle's algorithm off and the TLS version held where asked.
+ * The invoker's client for tls workers: HTTPS through `node:https`, with
+ * Nagle's algorithm off (and the TLS version held where asked: the round-trip
+ * bench's TLS 1.2 rows, bench/paper/tls_round_trips.ts).
  *
  * Not `fetch`: Deno's fetch leaves TCP_NODELAY unset on its connections. After
  * a TLS 1.3 handshake the client's Finished and the request are two small
  * writes, and the request waits until the Finished is acknowledged: one round
  * trip more on every new connection, so TLS 1.3 cost what TLS 1.2 does (at
  * 20 ms RTT, 84.6 ms for a request on a new connection, against 67.5 ms from
- * this client and 87.1 from it with Nagle on; docs/results/paper.md). Go's
- * clients, the paper's baseline, set no-delay by default. Nor can fetch be
- * held to TLS 1.2 (`maxVersion`).
+ * this client and 87.1 from it with Nagle on;
+ * docs/results/tls-round-trips.md). Go's clients, the paper's baseline, set
+ * no-delay by default. The price is CPU: ~1 ms more than fetch per new
+ * connection here, about the same on a kept one (same file). tls12 workers
+ * keep fetch, whose TLS 1.2 handshake loses no round trip.
  *
  * @module
  */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DEFAULTS, tcpTlsVersion } from "../config/mod.ts";
+import { DEFAULTS } from "../config/mod.ts";
 import { type EarlyDataPolicy, type FieldLine, H3Client, type SessionStore } from "../h3/mod.ts";
 import { canIssue, type CertifiedKey, invokerIdentity, type TrustAnchor } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
@@ -164,8 +164,10 @@ export class Invoker {
   #h3 = new Map<string, H3Client>();
   /** The invoker's client certificate and key, once issued (`#ready()`). */
   #identity: CertifiedKey | null = null;
-  /** Kept-connection HTTPS clients, by TLS version (tls and tls12 workers). */
-  #https = new Map<"TLSv1.2" | "TLSv1.3", HttpsClient>();
+  /** The HTTPS clients of tls workers: a connection per request, and kept connections. */
+  #https: [HttpsClient?, HttpsClient?] = [];
+  /** The kept-connection client of tls12 workers. */
+  #tls12: Deno.HttpClient | null = null;
   #http: Deno.HttpClient;
   #startFailureListeners = new Set<StartFailureListener>();
   #stems: StemPool | null = null;
@@ -490,7 +492,8 @@ export class Invoker {
       this.#stems?.close(),
     ]);
     await Promise.all([...this.#h3.values()].map((client) => client.close()));
-    for (const client of this.#https.values()) client.close();
+    for (const client of this.#https) client?.close();
+    this.#tls12?.close();
     this.#http.close();
   }
 
@@ -502,11 +505,27 @@ export class Invoker {
     const worker = lease.slot.worker;
     const path = request.target;
     const identity = this.#identity ?? await this.#ready();
-    const tlsVersion = tcpTlsVersion(worker.transport);
-    if (tlsVersion) return await this.#forwardHttps(fn, worker, request, tlsVersion, identity);
-    if (worker.transport === "tcp") {
-      const base = `http://${worker.address}:${worker.port}`;
-      const client = fn.connection === "new" ? Deno.createHttpClient({}) : this.#http;
+    // TLS 1.3 through node:https with Nagle off (https_client.ts says why); TLS 1.2 through
+    // fetch, whose TLS 1.2 handshake loses no round trip and costs less CPU (~1 ms less per new
+    // connection here, docs/results/tls-round-trips.md): the worker speaks only 1.2, so fetch's
+    // offer of 1.3 too is never taken.
+    if (worker.transport === "tls") {
+      return await this.#forwardHttps(fn, worker, request, identity);
+    }
+    if (worker.transport === "tcp" || worker.transport === "tls12") {
+      const tls = worker.transport === "tls12";
+      const loopback = worker.address === "127.0.0.1";
+      const base = tls
+        ? `https://${loopback ? "localhost" : worker.address}:${worker.port}`
+        : `http://${worker.address}:${worker.port}`;
+      const options = tls
+        ? { caCerts: [this.#options.ca.cert], cert: identity.cert, key: identity.key }
+        : {};
+      const client = fn.connection === "new"
+        ? Deno.createHttpClient(options)
+        : tls
+        ? this.#tls12 ??= Deno.createHttpClient(options)
+        : this.#http;
       try {
         const init = {
           method: request.method,
@@ -557,29 +576,24 @@ export class Invoker {
   }
 
   /**
-   * HTTPS to a tls or tls12 worker (https_client.ts: Nagle off, the version
-   * held), a new connection per request or a kept one, as the function says.
+   * HTTPS to a tls worker (https_client.ts: Nagle off), a new connection per
+   * request or a kept one, as the function says.
    */
   async #forwardHttps(
     fn: InvokerFunction,
     worker: Lease["slot"]["worker"],
     request: Invocation,
-    maxVersion: "TLSv1.2" | "TLSv1.3",
     identity: CertifiedKey,
   ): Promise<Forwarded> {
     const keepAlive = fn.connection !== "new";
-    const options = {
+    // Made once each (a client parses its certificates once): kept connections, and new ones.
+    const client = this.#https[keepAlive ? 1 : 0] ??= new HttpsClient({
       ca: this.#options.ca.cert,
       cert: identity.cert,
       key: identity.key,
-      maxVersion,
+      maxVersion: "TLSv1.3",
       keepAlive,
-    };
-    let client = keepAlive ? this.#https.get(maxVersion) : undefined;
-    if (!client) {
-      client = new HttpsClient(options);
-      if (keepAlive) this.#https.set(maxVersion, client);
-    }
+    });
     const loopback = worker.address === "127.0.0.1";
     const answer = await client.send(
       {

@@ -7,17 +7,20 @@
  * TLS 1.2 does.
  *
  *     deno run -A bench/paper/tls_round_trips.ts [--rtt 20] [--samples 15]   (root)
+ *     deno run -A bench/paper/tls_round_trips.ts --cpu [--samples 200]
  *
- * Prints a Markdown table: medians, and the same in round trips.
+ * Prints a Markdown table: medians, and the same in round trips. With
+ * `--cpu`, what the clients cost instead: both ends on loopback here (no
+ * round trip to speak of), new and kept connections, interleaved.
  *
  * @module
  */
-import { request } from "node:https";
-import { createServer } from "node:https";
+import { Agent, request } from "node:https";
 import { type ConnectionOptions, createSecureContext } from "node:tls";
 import { parseArgs } from "node:util";
 import { createCa, invokerIdentity, issueLeaf, ROLE_EKU } from "../../pki/mod.ts";
-import { encodeOid, hasExtendedKeyUsage } from "../../quic/mod.ts";
+import { HttpsClient } from "../../invoker/https_client.ts";
+import { serveHttps } from "../../watchdog/mod.ts";
 import { createTestbed } from "../testbed/mod.ts";
 import { readLines } from "../lines.ts";
 
@@ -42,27 +45,19 @@ async function serve(host: string): Promise<void> {
   const ca = await createCa("round trips CA");
   const leaf = await issueLeaf(ca, { commonName: "server", ipAddresses: [host] });
   const client = await invokerIdentity(ca);
-  const invokerUsage = encodeOid(ROLE_EKU.invoker);
-  const https = async (maxVersion?: "TLSv1.2") => {
-    const server = createServer(
+  // A tls (or tls12) worker's own listener: invoker certificates only.
+  const https = async (maxVersion?: "TLSv1.2") =>
+    (await serveHttps(
       {
+        hostname: host,
+        port: 0,
         cert: leaf.cert,
         key: leaf.key,
-        noDelay: true,
-        requestCert: true,
-        rejectUnauthorized: true,
-        ca: [ca.cert],
-        ...(maxVersion ? { maxVersion } : {}),
+        clientAuth: { ca: ca.cert, extKeyUsage: ROLE_EKU.invoker },
+        maxVersion,
       },
-      (_request, response) => response.end("ok"),
-    );
-    server.on("secureConnection", (socket) => {
-      const raw = socket.getPeerCertificate()?.raw;
-      if (!raw || !hasExtendedKeyUsage(new Uint8Array(raw), invokerUsage)) socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, host, resolve));
-    return (server.address() as { port: number }).port;
-  };
+      () => new Response("ok"),
+    )).addr.port;
   const plain = Deno.serve({ hostname: host, port: 0, onListen() {} }, () => new Response("ok"));
   const setup: Setup = {
     host,
@@ -78,10 +73,15 @@ async function serve(host: string): Promise<void> {
   Deno.exit(0);
 }
 
-/** One GET on a new connection through node:https, Nagle on or off. */
-function nodeGet(url: string, tls: ConnectionOptions, noDelay: boolean): Promise<void> {
+/** One GET through node:https (a new connection unless `agent` keeps them), Nagle on or off. */
+function nodeGet(
+  url: string,
+  tls: ConnectionOptions,
+  noDelay: boolean,
+  agent: Agent | false = false,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const get = request(url, { ...tls, agent: false }, (response) => {
+    const get = request(url, { ...tls, agent }, (response) => {
       response.resume();
       response.once("end", () => resolve());
     });
@@ -106,6 +106,12 @@ async function measure(setup: Setup, samples: number): Promise<void> {
   };
   const secureContext = createSecureContext({ ca: [setup.ca], cert: setup.cert, key: setup.key });
   const node = (maxVersion: "TLSv1.2" | "TLSv1.3") => ({ secureContext, maxVersion });
+  const invokerGet = async (port: number, maxVersion: "TLSv1.2" | "TLSv1.3") => {
+    const client = new HttpsClient({ ...setup, maxVersion, keepAlive: false });
+    const target = { host: setup.host, port, servername: setup.host };
+    await (await client.send(target, { method: "GET", target: "/", fields: [], body: null }))
+      .bytes();
+  };
   const cases: [string, () => Promise<void>][] = [
     ["tcp (HTTP/1.1), fetch", () => fetchGet(base(setup.tcp, "http"), false)],
     ["TLS 1.3, fetch", () => fetchGet(base(setup.tls13), true)],
@@ -113,6 +119,8 @@ async function measure(setup: Setup, samples: number): Promise<void> {
     ["TLS 1.3, node:https, Nagle off", () => nodeGet(base(setup.tls13), node("TLSv1.3"), true)],
     ["TLS 1.3, node:https, Nagle on", () => nodeGet(base(setup.tls13), node("TLSv1.3"), false)],
     ["TLS 1.2, node:https, Nagle off", () => nodeGet(base(setup.tls12), node("TLSv1.2"), true)],
+    ["TLS 1.3, the invoker's client", () => invokerGet(setup.tls13, "TLSv1.3")],
+    ["TLS 1.2, the invoker's client", () => invokerGet(setup.tls12, "TLSv1.2")],
   ];
   const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   for (let i = 0; i < samples; i++) {
@@ -126,13 +134,73 @@ async function measure(setup: Setup, samples: number): Promise<void> {
   console.log(JSON.stringify(Object.fromEntries([...times].map(([k, v]) => [k, median(v)]))));
 }
 
+/** The clients' CPU: both ends here on loopback, new and kept connections, interleaved. */
+async function cpu(samples: number): Promise<void> {
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--serve", "127.0.0.1"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const setup: Setup = JSON.parse((await readLines(server.stdout).next()).value as string);
+  const url = `https://127.0.0.1:${setup.tls13}/`;
+  const credentials = { ca: [setup.ca], cert: setup.cert, key: setup.key };
+  const secureContext = createSecureContext(credentials);
+  const kept = Deno.createHttpClient({ caCerts: [setup.ca], cert: setup.cert, key: setup.key });
+  const agent = new Agent({ keepAlive: true, ...credentials });
+  const fetchNew = async () => {
+    const client = Deno.createHttpClient({ caCerts: [setup.ca], cert: setup.cert, key: setup.key });
+    await (await fetch(url, { client })).arrayBuffer();
+    client.close();
+  };
+  const cases: [string, () => Promise<void>][] = [
+    ["new connection, fetch", fetchNew],
+    ["new connection, node:https, PEM options", () => nodeGet(url, credentials, true)],
+    [
+      "new connection, node:https, secure context made once",
+      () => nodeGet(url, { secureContext }, true),
+    ],
+    [
+      "kept connection, fetch",
+      async () => void await (await fetch(url, { client: kept })).arrayBuffer(),
+    ],
+    ["kept connection, node:https", () => nodeGet(url, credentials, true, agent)],
+  ];
+  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let round = 0; round < 8; round++) {
+    for (const [name, run] of cases) {
+      for (let i = 0; i < Math.ceil(samples / 8); i++) {
+        const started = performance.now();
+        await run();
+        times.get(name)!.push(performance.now() - started);
+      }
+    }
+  }
+  kept.close();
+  agent.destroy();
+  await server.stdin.close();
+  await server.status;
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
+  console.log(
+    `Command: \`deno run -A bench/paper/tls_round_trips.ts --cpu --samples ${samples}\`, ${
+      new Date().toISOString()
+    }; TLS 1.3 with a client certificate, loopback.\n`,
+  );
+  console.log("| request | median (ms) |\n| :-- | --: |");
+  for (const [name, values] of times) console.log(`| ${name} | ${median(values).toFixed(3)} |`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { rtt: { type: "string", default: "20" }, samples: { type: "string", default: "15" } },
+    options: {
+      rtt: { type: "string", default: "20" },
+      samples: { type: "string" },
+      cpu: { type: "boolean", default: false },
+    },
   });
+  if (values.cpu) return await cpu(Number(values.samples ?? 200));
   const rttMs = Number(values.rtt);
-  const samples = Number(values.samples);
+  const samples = Number(values.samples ?? 15);
   await using bed = await createTestbed({
     hosts: ["client", "server"],
     rttMs,

@@ -1,10 +1,11 @@
 // The paper's nested chain (ServerlessBench): f(n) calls f(n-1) through the
 // gateway and returns n. Each call opens a new connection to the gateway over
 // the transport the bench gave this function (BENCH_TRANSPORT): plain HTTP,
-// HTTPS (TLS 1.3, or 1.2 for tls12, whose gateway speaks only 1.2), or HTTP/3 in 1-RTT or 0-RTT (the session minted at spawn, then the
-// gateway's tickets) — the "non-continuous" pattern of the paper's §5.5.
-// HTTPS goes through node:https with Nagle off, as the invoker's (invoker/https_client.ts says
-// why: Deno's fetch would wait a round trip after every TLS 1.3 handshake); HTTP through fetch.
+// HTTPS (TLS 1.3, or 1.2 for tls12, whose gateway speaks only 1.2), or HTTP/3
+// in 1-RTT or 0-RTT (the session minted at spawn, then the gateway's tickets)
+// — the "non-continuous" pattern of the paper's §5.5. TLS 1.3 goes through
+// node:https with Nagle off, as the invoker's does (invoker/https_client.ts
+// says why); HTTP and TLS 1.2 through fetch, as the invoker's do.
 import { request } from "node:https";
 import { type ConnectionOptions, createSecureContext } from "node:tls";
 import { workerGatewayClient } from "qfaas/chain";
@@ -17,15 +18,12 @@ const h3 = transport.startsWith("h3")
   ? workerGatewayClient({ pool: false, earlyData: transport === "h3-1rtt" ? "off" : "all" })
   : null;
 
-const secureContext = transport.startsWith("tls")
-  ? createSecureContext({ ca: [env.QFAAS_CA] })
-  : undefined;
+const secureContext = transport === "tls" ? createSecureContext({ ca: [env.QFAAS_CA] }) : undefined;
 
-/** A GET over a new HTTPS connection, Nagle off, TLS 1.2 at most for tls12. */
+/** A GET over a new TLS 1.3 connection, Nagle off. */
 function httpsGet(url: string): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const maxVersion = transport === "tls12" ? "TLSv1.2" : "TLSv1.3";
-    const tls: ConnectionOptions = { secureContext, maxVersion };
+    const tls: ConnectionOptions = { secureContext };
     const get = request(url, { ...tls, agent: false }, (response) => {
       const chunks: Uint8Array<ArrayBuffer>[] = [];
       response.on("data", (chunk: Uint8Array) => chunks.push(new Uint8Array(chunk)));
@@ -42,10 +40,12 @@ function httpsGet(url: string): Promise<Response> {
 }
 
 async function call(path: string): Promise<Response> {
-  if (transport === "tcp") {
-    const client = Deno.createHttpClient({});
+  if (transport === "tcp" || transport === "tls12") {
+    const tls = transport === "tls12";
+    const client = Deno.createHttpClient(tls ? { caCerts: [env.QFAAS_CA] } : {});
     try {
-      const response = await fetch(`${env.BENCH_GATEWAY_HTTP}${path}`, { client });
+      const base = tls ? env.BENCH_GATEWAY_HTTPS : env.BENCH_GATEWAY_HTTP;
+      const response = await fetch(`${base}${path}`, { client });
       return new Response(await response.arrayBuffer(), response);
     } finally {
       client.close();
