@@ -20,7 +20,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { isIP, type Socket } from "node:net";
 import { type ConnectionOptions, createSecureContext } from "node:tls";
-import type { FieldLine } from "../h3/mod.ts";
+import { type FieldLine, isForwardable } from "../h3/mod.ts";
 import type { Invocation } from "./invocation.ts";
 
 /** Who the client is and which TLS versions it speaks. */
@@ -53,7 +53,7 @@ export interface HttpsAnswer {
   status: number;
   /** Reason phrase. */
   statusText: string;
-  /** Header fields, lowercase names, in order. */
+  /** Header fields, lowercase names, in order, without connection-specific ones (`isForwardable`). */
   fields: FieldLine[];
   /** The declared content-length, if any. */
   contentLength: number | null;
@@ -78,7 +78,12 @@ function outgoing(fields: readonly FieldLine[]): OutgoingHttpHeaders {
 function answerOf(response: IncomingMessage, method: string): HttpsAnswer {
   const raw = response.rawHeaders;
   const fields: FieldLine[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i].toLowerCase(), raw[i + 1]]);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    // This connection's own fields stay here: a `connection: close` passed on would close the
+    // end user's kept connection to the gateway.
+    if (isForwardable(name, raw[i + 1])) fields.push([name, raw[i + 1]]);
+  }
   const length = response.headers["content-length"];
   const status = response.statusCode ?? 502;
   return {

@@ -54,6 +54,10 @@ Deno.test("HttpsClient: presents the invoker's certificate, sends fields, reads 
       "x-twice",
       "a",
     ]]);
+    // A new connection per request ends with `connection: close`: that field is this hop's only.
+    for (const name of ["connection", "keep-alive", "transfer-encoding"]) {
+      assert.ok(!answer.fields.some(([field]) => field === name), name);
+    }
     assert.equal(new TextDecoder().decode(await answer.bytes()), "GET /a");
   } finally {
     await server.shutdown();

@@ -106,6 +106,12 @@ async function measure(setup: Setup, samples: number): Promise<void> {
   };
   const secureContext = createSecureContext({ ca: [setup.ca], cert: setup.cert, key: setup.key });
   const node = (maxVersion: "TLSv1.2" | "TLSv1.3") => ({ secureContext, maxVersion });
+  const shared = new HttpsClient({ ...setup, maxVersion: "TLSv1.3", keepAlive: false });
+  const sharedGet = async (port: number) => {
+    const target = { host: setup.host, port, servername: setup.host };
+    await (await shared.send(target, { method: "GET", target: "/", fields: [], body: null }))
+      .bytes();
+  };
   const invokerGet = async (port: number, maxVersion: "TLSv1.2" | "TLSv1.3") => {
     const client = new HttpsClient({ ...setup, maxVersion, keepAlive: false });
     const target = { host: setup.host, port, servername: setup.host };
@@ -120,6 +126,7 @@ async function measure(setup: Setup, samples: number): Promise<void> {
     ["TLS 1.3, node:https, Nagle on", () => nodeGet(base(setup.tls13), node("TLSv1.3"), false)],
     ["TLS 1.2, node:https, Nagle off", () => nodeGet(base(setup.tls12), node("TLSv1.2"), true)],
     ["TLS 1.3, the invoker's client", () => invokerGet(setup.tls13, "TLSv1.3")],
+    ["TLS 1.3, the invoker's client, one for all requests", () => sharedGet(setup.tls13)],
     ["TLS 1.2, the invoker's client", () => invokerGet(setup.tls12, "TLSv1.2")],
   ];
   const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
