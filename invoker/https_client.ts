@@ -7,12 +7,11 @@
  * a TLS 1.3 handshake the client's Finished and the request are two small
  * writes, and the request waits until the Finished is acknowledged: one round
  * trip more on every new connection, so TLS 1.3 cost what TLS 1.2 does (at
- * 20 ms RTT, 84.6 ms for a request on a new connection, against 67.5 ms from
- * this client and 87.1 from it with Nagle on;
- * docs/results/tls-round-trips.md). Go's clients, the paper's baseline, set
- * no-delay by default. The price is CPU: ~1 ms more than fetch per new
- * connection here, about the same on a kept one (same file). tls12 workers
- * keep fetch, whose TLS 1.2 handshake loses no round trip.
+ * 20 ms RTT, 86.8 ms for a request on a new connection, against 68.1 ms from
+ * this client; docs/results/tls-round-trips.md). Go's clients, the paper's
+ * baseline, set no-delay by default. The price is CPU: 0.3–1 ms more than
+ * fetch per new connection here, ~0.1 ms on a kept one (same file). tls12
+ * workers keep fetch, whose TLS 1.2 handshake loses no round trip.
  *
  * @module
  */
@@ -156,7 +155,7 @@ export class HttpsClient {
 
   /** A client presenting `options.cert`, trusting `options.ca`. */
   constructor(options: HttpsClientOptions) {
-    // Made once: from PEM on every connection it would cost ~0.35 ms (measured on loopback).
+    // Made once: from PEM on every connection it costs 0.6–0.8 ms more (docs/results/tls-round-trips.md).
     const secureContext = createSecureContext({
       ca: [options.ca],
       cert: options.cert,

@@ -506,7 +506,7 @@ export class Invoker {
     const path = request.target;
     const identity = this.#identity ?? await this.#ready();
     // TLS 1.3 through node:https with Nagle off (https_client.ts says why); TLS 1.2 through
-    // fetch, whose TLS 1.2 handshake loses no round trip and costs less CPU (~1 ms less per new
+    // fetch, whose TLS 1.2 handshake loses no round trip and costs less CPU (0.3–1 ms less per new
     // connection here, docs/results/tls-round-trips.md): the worker speaks only 1.2, so fetch's
     // offer of 1.3 too is never taken.
     if (worker.transport === "tls") {
