@@ -46,8 +46,11 @@ export interface HttpsTarget {
   servername: string;
 }
 
-/** A worker's answer: status, fields and the body still to read. */
-export interface HttpsAnswer {
+/**
+ * A worker's answer over HTTP/1.1 (this client's, or fetch's: `answerOfResponse`):
+ * status, fields and the body still to read.
+ */
+export interface WorkerAnswer {
   /** Status code. */
   status: number;
   /** Reason phrase. */
@@ -74,7 +77,22 @@ function outgoing(fields: readonly FieldLine[]): OutgoingHttpHeaders {
   return headers;
 }
 
-function answerOf(response: IncomingMessage, method: string): HttpsAnswer {
+/** A fetch `Response` from a tcp or tls12 worker as a `WorkerAnswer`, its fields as `answerOf`'s. */
+export function answerOfResponse(response: Response): WorkerAnswer {
+  const length = response.headers.get("content-length");
+  const body = response.body;
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    fields: [...response.headers].filter(([name, value]) => isForwardable(name, value)),
+    contentLength: length === null ? null : Number(length),
+    hasBody: body !== null,
+    bytes: () => response.bytes(),
+    stream: () => body!,
+  };
+}
+
+function answerOf(response: IncomingMessage, method: string): WorkerAnswer {
   const raw = response.rawHeaders;
   const fields: FieldLine[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -166,7 +184,7 @@ export class HttpsClient {
   }
 
   /** Sends `invocation` to `target`; resolves with the answer's head once it arrives. */
-  send(target: HttpsTarget, invocation: Invocation): Promise<HttpsAnswer> {
+  send(target: HttpsTarget, invocation: Invocation): Promise<WorkerAnswer> {
     return new Promise((resolve, reject) => {
       const request = httpsRequest({
         host: target.host,

@@ -17,7 +17,7 @@ import { type EarlyDataPolicy, type FieldLine, H3Client, type SessionStore } fro
 import { canIssue, type CertifiedKey, invokerIdentity, type TrustAnchor } from "../pki/mod.ts";
 import type { ZeroRttStore } from "../store/mod.ts";
 import { FunctionNotFound, FunctionUnavailable } from "./errors.ts";
-import { HttpsClient } from "./https_client.ts";
+import { answerOfResponse, HttpsClient, type WorkerAnswer } from "./https_client.ts";
 import { type Invocation, invocationOf } from "./invocation.ts";
 import { FunctionPool, type Lease, type StartFailure, type WorkerPool } from "./pool.ts";
 import { type ReplicaAddress, ReplicaPool, type ReplicaSource } from "./replica_pool.ts";
@@ -123,15 +123,28 @@ interface Forwarded {
 
 const OVER = Promise.resolve();
 
-/** A streamed body whose lease is held until it is read to its end (or cancelled): `done` says when. */
-function leased(
-  stream: ReadableStream<Uint8Array>,
-): { body: ReadableStream<Uint8Array>; done: Promise<void> } {
+/**
+ * An HTTP/1.1 worker's answer as the invoker passes it on: read whole when
+ * its connection serves only this request (it closes after) or it is small,
+ * else streamed, the lease held until it is read.
+ */
+async function settle(answer: WorkerAnswer, perRequest: boolean): Promise<Forwarded> {
+  const head = {
+    status: answer.status,
+    statusText: answer.statusText,
+    fields: answer.fields,
+    zeroRtt: "none" as const,
+  };
+  if (!answer.hasBody) return { ...head, body: null, done: OVER };
+  if (perRequest || declaresSmall(answer.contentLength)) {
+    return { ...head, body: await answer.bytes(), done: OVER };
+  }
+  // Streamed: the lease is held until the body is read to its end (or cancelled).
   const over = Promise.withResolvers<void>();
-  const body = stream.pipeThrough(
+  const body = answer.stream().pipeThrough(
     new TransformStream({ flush: () => over.resolve(), cancel: () => over.resolve() }),
   );
-  return { body, done: over.promise };
+  return { ...head, body, done: over.promise };
 }
 
 /** The response fields the invoker sets, replacing a worker's. */
@@ -538,18 +551,7 @@ export class Invoker {
           `${base}${path}`,
           init as RequestInit & { client: Deno.HttpClient },
         );
-        const fields = [...response.headers];
-        const length = response.headers.get("content-length");
-        const answer = { status: response.status, statusText: response.statusText, fields };
-        // One connection per request: read the answer, then close it.
-        if (
-          response.body === null || fn.connection === "new" ||
-          declaresSmall(length === null ? null : Number(length))
-        ) {
-          const body = response.body === null ? null : await response.bytes();
-          return { ...answer, body, zeroRtt: "none", done: OVER };
-        }
-        return { ...answer, ...leased(response.body), zeroRtt: "none" };
+        return await settle(answerOfResponse(response), fn.connection === "new");
       } finally {
         if (fn.connection === "new") client.close();
       }
@@ -603,13 +605,7 @@ export class Invoker {
       },
       request,
     );
-    const head = { status: answer.status, statusText: answer.statusText, fields: answer.fields };
-    if (!answer.hasBody) return { ...head, body: null, zeroRtt: "none", done: OVER };
-    // One connection per request: read the answer, then it closes.
-    if (!keepAlive || declaresSmall(answer.contentLength)) {
-      return { ...head, body: await answer.bytes(), zeroRtt: "none", done: OVER };
-    }
-    return { ...head, ...leased(answer.stream()), zeroRtt: "none" };
+    return await settle(answer, !keepAlive);
   }
 
   /** The certificate the invoker presents to workers: given, or issued (once) under the CA. */
