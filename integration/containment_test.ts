@@ -34,7 +34,9 @@ async function attempt(probe: string, arg: string): Promise<string> {
               return (value as (s?: unknown) => unknown)({ memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" } });
             } catch { return null; }
           })() : value;
-          if (made && typeof made === "object" && ("memcpy" in made || "sendmmsg" in made)) found.push(path + " " + name);
+          // An opener (lazyLibc) is tried too: what it opens is what counts.
+          const symbols = typeof made === "function" ? (() => { try { return made(); } catch { return null; } })() : made;
+          if (symbols && typeof symbols === "object" && ("memcpy" in symbols || "sendmmsg" in symbols)) found.push(path + " " + name);
         }
         const batches = module.BatchedDatagrams as { open?(local: Deno.Addr): unknown } | undefined;
         if (batches?.open) {

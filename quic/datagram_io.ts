@@ -20,7 +20,7 @@
  * @module
  */
 import type { HostPort } from "./_native.ts";
-import { AF_INET, AF_INET6, openLibc } from "./_libc.ts";
+import { AF_INET, AF_INET6, lazyLibc } from "./_libc.ts";
 import { socketDescriptor } from "./socket_buffers.ts";
 
 const SYMBOLS = {
@@ -33,13 +33,8 @@ const SYMBOLS = {
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Module-private: never exported (see _libc.ts). Undefined until first asked for. */
-let opened: Libc | null | undefined;
-
-function libc(): Libc | null {
-  if (opened === undefined) opened = openLibc(SYMBOLS);
-  return opened;
-}
+/** Module-private: never exported (see _libc.ts). Opened when first asked for. */
+const libc = lazyLibc(SYMBOLS);
 
 /** Datagrams per system call at most, each way. */
 export const BATCH = 32;

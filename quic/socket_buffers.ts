@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { AF_INET, AF_INET6, openLibc } from "./_libc.ts";
+import { AF_INET, AF_INET6, lazyLibc } from "./_libc.ts";
 
 const SYMBOLS = {
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
@@ -22,13 +22,8 @@ const SYMBOLS = {
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** Module-private: never exported (see _libc.ts). Undefined until first asked for. */
-let opened: Libc | null | undefined;
-
-function libc(): Libc | null {
-  if (opened === undefined) opened = openLibc(SYMBOLS);
-  return opened;
-}
+/** Module-private: never exported (see _libc.ts). Opened when first asked for. */
+const libc = lazyLibc(SYMBOLS);
 
 /** The buffer size asked for, each way: 4 MiB (~250 datagrams of 16 KiB). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
