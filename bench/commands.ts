@@ -136,6 +136,14 @@ const h3 = defineCommand({
     ),
 });
 
+/** `--runs` and `--cold-runs` of the invoker and gateway benches, checked. */
+function runCounts(args: { runs: string; "cold-runs": string }) {
+  return {
+    runs: positiveInteger("runs", args.runs),
+    coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
+  };
+}
+
 const invoker = defineCommand({
   meta: {
     name: "invoker",
@@ -154,10 +162,7 @@ const invoker = defineCommand({
   run: ({ args }) =>
     runSuite(
       "invoker",
-      () => ({
-        runs: positiveInteger("runs", args.runs),
-        coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
-      }),
+      () => runCounts(args),
       runInvokerBench,
       formatInvokerBench,
       args.out,
@@ -186,10 +191,7 @@ const gateway = defineCommand({
   run: ({ args }) =>
     runSuite(
       "gateway",
-      () => ({
-        runs: positiveInteger("runs", args.runs),
-        coldRuns: positiveInteger("cold-runs", args["cold-runs"]),
-      }),
+      () => runCounts(args),
       runGatewayBench,
       formatGatewayBench,
       args.out,
@@ -200,7 +202,7 @@ const paper = defineCommand({
   meta: {
     name: "paper",
     description:
-      "The QFaaS paper's §5 over emulated networks (network namespaces; needs root): tcp, tls, h3",
+      "The QFaaS paper's §5 over emulated networks (network namespaces; needs root): tcp, tls12, tls, h3",
   },
   args: {
     quick: { type: "boolean", default: false, description: "a few samples of each (≤ 5 min)" },

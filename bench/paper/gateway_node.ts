@@ -8,7 +8,7 @@
 // cold-start function takes (functions.ts); an app's functions get none. A gateway of the tls12
 // baseline holds its HTTPS listener to TLS 1.2, so that functions calling back use 1.2 too.
 import { TRANSPORT_MODES, type TransportMode } from "../report/mod.ts";
-import { discoverFunctions } from "../../config/mod.ts";
+import { discoverFunctions, tcpTlsVersion } from "../../config/mod.ts";
 import { startGateway } from "../../gateway/mod.ts";
 import { createCa } from "../../pki/mod.ts";
 import { MemoryStore } from "../../store/mod.ts";
@@ -66,9 +66,10 @@ export interface GatewayNodeReady {
 async function appFunctions(app: AppConfig, urls: GatewayUrls, caFile: string) {
   const { functions, problems } = await discoverFunctions(app.dir);
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("\n"));
-  const tcp = !app.transport.startsWith("h3");
-  const tls = tcp && app.transport !== "tcp";
-  const gateway: Record<string, string> = !tcp ? {} : {
+  // Over tcp, tls and tls12 the functions call back through the gateway's HTTP or HTTPS listener.
+  const { transport } = hop(app.transport);
+  const tls = tcpTlsVersion(transport) !== null;
+  const gateway: Record<string, string> = transport === "h3" ? {} : {
     QFAAS_GATEWAY_URL: tls ? urls.https : urls.http,
     gateway_url: tls ? urls.https : urls.http,
     ...(tls ? { DENO_CERT: caFile } : {}),
